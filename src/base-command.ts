@@ -1,0 +1,95 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import * as yaml from 'js-yaml';
+import { ExitCode, formatGatewayError, GatewayError } from './errors.ts';
+import { KubeClient } from './kube/client.ts';
+import { parseDuration, resolveKubeTarget } from './kube/kubeconfig.ts';
+
+export type OutputFormat = 'json' | 'yaml';
+
+/** `-o json|yaml` for commands that return a result. */
+export const outputFlag = Flags.option({
+  char: 'o',
+  options: ['json', 'yaml'] as const,
+  summary: 'Print the result as json or yaml instead of text.',
+})();
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof GatewayCommand)['baseFlags'] & T['flags']>;
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Flags every command shares, kubectl's way of finding the cluster, and error rendering:
+ * each command only parses its own flags, calls one service and renders what comes back.
+ */
+export abstract class GatewayCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    kubeconfig: Flags.string({
+      summary: 'Path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config).',
+      helpGroup: 'KUBERNETES',
+    }),
+    context: Flags.string({ summary: 'Name of the kubeconfig context to use.', helpGroup: 'KUBERNETES' }),
+    namespace: Flags.string({
+      char: 'n',
+      summary: "Namespace of the gateway (default: the context's namespace, else trigger-gateway).",
+      helpGroup: 'KUBERNETES',
+    }),
+    'request-timeout': Flags.string({
+      summary: 'How long to wait for one API request, e.g. 30s or 1m; 0 means no limit.',
+      default: '30s',
+      helpGroup: 'KUBERNETES',
+    }),
+  };
+
+  protected flags!: BaseFlags<T>;
+  protected args!: CommandArgs<T>;
+  private kubeClient: KubeClient | undefined;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof GatewayCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as BaseFlags<T>;
+    this.args = args as CommandArgs<T>;
+  }
+
+  /** The API client for the cluster the flags and kubeconfig point at, created on first use. */
+  protected kube(): KubeClient {
+    if (!this.kubeClient) {
+      const target = resolveKubeTarget({
+        kubeconfig: this.flags.kubeconfig,
+        context: this.flags.context,
+        namespace: this.flags.namespace,
+        requestTimeoutMs: parseDuration(this.flags['request-timeout'], 'request-timeout'),
+      });
+      this.kubeClient = new KubeClient(target);
+    }
+    return this.kubeClient;
+  }
+
+  /** Results go to stdout: as json/yaml when asked, else as the command's own text. */
+  protected printResult<R>(result: R, format: OutputFormat | undefined, text: (result: R) => string): void {
+    if (format === 'json') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (format === 'yaml') process.stdout.write(yaml.dump(result, { noRefs: true, lineWidth: -1 }));
+    else {
+      const rendered = text(result);
+      if (rendered) process.stdout.write(rendered.endsWith('\n') ? rendered : `${rendered}\n`);
+    }
+  }
+
+  protected override async catch(error: Interfaces.CommandError): Promise<unknown> {
+    if (error instanceof GatewayError) {
+      process.stderr.write(formatGatewayError(error));
+      throw new Errors.ExitError(error.exitCode);
+    }
+    if (error instanceof Errors.CLIError && error.oclif?.exit === undefined) error.oclif.exit = ExitCode.usage;
+    return super.catch(error);
+  }
+
+  protected override async finally(error: Error | undefined): Promise<unknown> {
+    await this.kubeClient?.close();
+    return super.finally(error);
+  }
+}

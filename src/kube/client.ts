@@ -1,0 +1,151 @@
+import { HttpMethod, RequestContext } from '@kubernetes/client-node';
+import { type Dispatcher, fetch } from 'undici';
+import type { KubeObject } from '../manifests/types.ts';
+import { explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
+import type { KubeTarget } from './kubeconfig.ts';
+import { resourcePath, resourceType } from './resources.ts';
+
+export const FIELD_MANAGER = 'kubectl-trigger-gateway';
+const USER_AGENT = 'kubectl-trigger-gateway';
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace?: string | undefined;
+}
+
+export interface ApplyOptions {
+  dryRun?: boolean;
+  /** Take over fields another manager set to a different value (we own what we install). */
+  force?: boolean;
+}
+
+interface KubeList {
+  metadata?: { resourceVersion?: string };
+  items?: KubeObject[];
+}
+
+/**
+ * The one place that talks to the API server. Authentication and TLS come from the kubeconfig through
+ * @kubernetes/client-node; every failure leaves here as a GatewayError that says what to do.
+ */
+export class KubeClient {
+  private dispatcher: Dispatcher | undefined;
+
+  constructor(readonly target: KubeTarget) {}
+
+  get namespace(): string {
+    return this.target.namespace;
+  }
+
+  async read<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
+    const type = resourceType(ref.apiVersion, ref.kind);
+    const path = resourcePath(type, ref.namespace, ref.name);
+    const describe = { verb: 'get', resource: type.resource, name: ref.name, namespace: ref.namespace } as const;
+    try {
+      return (await this.request('GET', path)) as T;
+    } catch (error) {
+      if (error instanceof KubeHttpError && error.code === 404) return undefined;
+      throw this.explain(error, describe);
+    }
+  }
+
+  async list<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    options: { namespace?: string | undefined; labelSelector?: string } = {},
+  ): Promise<T[]> {
+    const type = resourceType(apiVersion, kind);
+    const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
+    const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
+    try {
+      const list = (await this.request('GET', `${resourcePath(type, options.namespace)}${query}`)) as KubeList;
+      return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }) as T);
+    } catch (error) {
+      // A kind the cluster does not serve at all has no objects of ours.
+      if (error instanceof KubeHttpError && error.code === 404) return [];
+      throw this.explain(error, describe);
+    }
+  }
+
+  /** Server-side apply under our field manager. */
+  async apply<T extends KubeObject>(object: T, options: ApplyOptions = {}): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    const { name, namespace } = object.metadata;
+    const params = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
+    if (options.force) params.set('force', 'true');
+    if (options.dryRun) params.set('dryRun', 'All');
+    const describe = { verb: 'patch', resource: type.resource, name, namespace } as const;
+    try {
+      const path = `${resourcePath(type, namespace, name)}?${params}`;
+      return (await this.request('PATCH', path, {
+        body: JSON.stringify(object),
+        contentType: 'application/apply-patch+yaml',
+      })) as T;
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+  }
+
+  /** Deletes one object; false when it was already gone. */
+  async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
+    const type = resourceType(ref.apiVersion, ref.kind);
+    const params = new URLSearchParams({ propagationPolicy: 'Background' });
+    if (options.dryRun) params.set('dryRun', 'All');
+    const describe = { verb: 'delete', resource: type.resource, name: ref.name, namespace: ref.namespace } as const;
+    try {
+      await this.request('DELETE', `${resourcePath(type, ref.namespace, ref.name)}?${params}`);
+      return true;
+    } catch (error) {
+      if (error instanceof KubeHttpError && error.code === 404) return false;
+      throw this.explain(error, describe);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher?.close();
+    this.dispatcher = undefined;
+  }
+
+  /** Credentials and the TLS client from the kubeconfig, as client-node applies them. */
+  private async authenticate(url: string): Promise<{ headers: Record<string, string>; dispatcher?: Dispatcher }> {
+    const kubeConfig = this.target.kubeConfig;
+    const context = new RequestContext(url, HttpMethod.GET);
+    await kubeConfig.applySecurityAuthentication(context);
+    this.dispatcher ??= context.getDispatcher() as Dispatcher | undefined;
+    return { headers: context.getHeaders(), dispatcher: this.dispatcher };
+  }
+
+  private explain(error: unknown, describe: RequestDescription) {
+    return explainKubeError(error, this.target, describe);
+  }
+
+  private async request(
+    method: 'GET' | 'PATCH' | 'DELETE' | 'POST' | 'PUT',
+    path: string,
+    payload?: { body: string; contentType: string },
+  ): Promise<unknown> {
+    const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
+    const connection = await this.authenticate(url);
+    const headers: Record<string, string> = { ...connection.headers, Accept: 'application/json', 'User-Agent': USER_AGENT };
+    if (payload) headers['Content-Type'] = payload.contentType;
+    const timeout = this.target.requestTimeoutMs;
+    const response = await fetch(url, {
+      method,
+      headers,
+      body: payload?.body,
+      dispatcher: connection.dispatcher,
+      signal: timeout > 0 ? AbortSignal.timeout(timeout) : undefined,
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Non-JSON bodies (proxies, load balancers) are reported as they are.
+    }
+    if (!response.ok) throw new KubeHttpError(response.status, body);
+    return body;
+  }
+}

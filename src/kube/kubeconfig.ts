@@ -1,0 +1,152 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ExitCode, GatewayError } from '../errors.ts';
+
+export const DEFAULT_NAMESPACE = 'trigger-gateway';
+
+export interface ConnectionFlags {
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  namespace?: string | undefined;
+  /** Milliseconds for one API request; 0 means no limit. */
+  requestTimeoutMs: number;
+}
+
+/** The cluster, user and namespace a command talks to, resolved the way kubectl resolves them. */
+export interface KubeTarget {
+  kubeConfig: KubeConfig;
+  contextName: string;
+  server: string;
+  namespace: string;
+  namespaceSource: 'flag' | 'context' | 'default';
+  kubeconfigFiles: string[];
+  requestTimeoutMs: number;
+}
+
+function kubeconfigFiles(flag: string | undefined): string[] {
+  if (flag) {
+    if (!existsSync(flag)) {
+      throw new GatewayError(`the kubeconfig file ${flag} does not exist`, {
+        why: 'it was given with --kubeconfig',
+        next: ['check the path, or leave out --kubeconfig to use $KUBECONFIG or ~/.kube/config'],
+        exitCode: ExitCode.environment,
+      });
+    }
+    return [flag];
+  }
+  const fromEnv = (process.env.KUBECONFIG ?? '').split(delimiter).filter((file) => file !== '');
+  if (fromEnv.length > 0) return fromEnv.filter((file) => existsSync(file));
+  const home = join(homedir(), '.kube', 'config');
+  return existsSync(home) ? [home] : [];
+}
+
+function loadKubeConfig(flag: string | undefined): { kubeConfig: KubeConfig; files: string[] } {
+  const files = kubeconfigFiles(flag);
+  const kubeConfig = new KubeConfig();
+  if (files.length === 0) {
+    if (process.env.KUBERNETES_SERVICE_HOST) {
+      kubeConfig.loadFromCluster();
+      return { kubeConfig, files };
+    }
+    const looked = process.env.KUBECONFIG ? `$KUBECONFIG (${process.env.KUBECONFIG})` : '~/.kube/config';
+    throw new GatewayError('no kubeconfig found', {
+      why: `looked at ${looked} and found no file; this command needs a cluster to talk to`,
+      next: [
+        'point KUBECONFIG at your cluster’s kubeconfig, or pass --kubeconfig FILE',
+        'to try the tool without a cluster, run the local sandbox: npm run sandbox',
+      ],
+      exitCode: ExitCode.environment,
+    });
+  }
+  try {
+    if (files.length === 1 && files[0] !== undefined) kubeConfig.loadFromFile(files[0]);
+    else {
+      // client-node merges a KUBECONFIG list the way kubectl does (first file wins per entry).
+      kubeConfig.loadFromDefault();
+    }
+  } catch (error) {
+    throw new GatewayError(`cannot read the kubeconfig ${files.join(delimiter)}`, {
+      why: error instanceof Error ? error.message : String(error),
+      next: ['check the file with: kubectl config view'],
+      exitCode: ExitCode.environment,
+      cause: error,
+    });
+  }
+  allowPlainHttp(kubeConfig);
+  return { kubeConfig, files };
+}
+
+/** kubectl talks to http:// servers (kubectl proxy, local control planes); client-node only when told TLS is off. */
+function allowPlainHttp(kubeConfig: KubeConfig): void {
+  if (!kubeConfig.clusters.some((cluster) => cluster.server.startsWith('http://'))) return;
+  kubeConfig.loadFromOptions({
+    clusters: kubeConfig.clusters.map((cluster) =>
+      cluster.server.startsWith('http://') ? { ...cluster, skipTLSVerify: true } : cluster,
+    ),
+    users: kubeConfig.users,
+    contexts: kubeConfig.contexts,
+    currentContext: kubeConfig.currentContext,
+  });
+}
+
+export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
+  const { kubeConfig, files } = loadKubeConfig(flags.kubeconfig);
+  const contextNames = kubeConfig.getContexts().map((context) => context.name);
+  const listed = contextNames.length > 0 ? contextNames.join(', ') : 'none';
+  if (flags.context) {
+    if (!contextNames.includes(flags.context)) {
+      throw new GatewayError(`context "${flags.context}" is not in the kubeconfig`, {
+        why: `the kubeconfig (${files.join(delimiter) || 'in-cluster'}) has these contexts: ${listed}`,
+        next: ['kubectl config get-contexts', 'pass one of the listed names with --context'],
+        exitCode: ExitCode.environment,
+      });
+    }
+    kubeConfig.setCurrentContext(flags.context);
+  }
+  const contextName = kubeConfig.getCurrentContext();
+  const context = kubeConfig.getContextObject(contextName);
+  if (!contextName || !context) {
+    throw new GatewayError('the kubeconfig has no current context', {
+      why: `no --context was given and current-context is not set; contexts available: ${listed}`,
+      next: ['kubectl config use-context NAME', 'or pass --context NAME'],
+      exitCode: ExitCode.environment,
+    });
+  }
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster?.server) {
+    throw new GatewayError(`context "${contextName}" names a cluster that is not in the kubeconfig`, {
+      why: `the context refers to cluster "${context.cluster}", which has no entry with a server address`,
+      next: ['kubectl config view --minify', 'kubectl config set-cluster NAME --server=https://…'],
+      exitCode: ExitCode.environment,
+    });
+  }
+  const namespace = flags.namespace ?? context.namespace ?? DEFAULT_NAMESPACE;
+  const namespaceSource = flags.namespace ? 'flag' : context.namespace ? 'context' : 'default';
+  return {
+    kubeConfig,
+    contextName,
+    server: cluster.server,
+    namespace,
+    namespaceSource,
+    kubeconfigFiles: files,
+    requestTimeoutMs: flags.requestTimeoutMs,
+  };
+}
+
+/** Parses kubectl-style durations: "30s", "1m", "2m30s", "500ms", or a bare number of seconds. */
+export function parseDuration(text: string, flagName: string): number {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
+    throw new GatewayError(`--${flagName} "${text}" is not a duration`, {
+      why: 'durations look like 30s, 1m, 2m30s or 500ms (a bare number means seconds)',
+      next: [`pass for example --${flagName}=30s`],
+      exitCode: ExitCode.usage,
+    });
+  }
+  return parts.reduce((total, part) => total + Number(part[1]) * (units[part[2] ?? 's'] ?? 1000), 0);
+}

@@ -1,0 +1,37 @@
+/** The kinds this tool reads and writes, and where the API serves them. */
+export interface ResourceType {
+  apiVersion: string;
+  kind: string;
+  /** Plural resource name, as in URLs and `kubectl auth can-i`. */
+  resource: string;
+  namespaced: boolean;
+}
+
+const RESOURCE_TYPES: ResourceType[] = [
+  { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false },
+  { apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', namespaced: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
+  { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', resource: 'services', namespaced: true },
+  { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
+  { apiVersion: 'v1', kind: 'Event', resource: 'events', namespaced: true },
+  { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
+  { apiVersion: 'apps/v1', kind: 'ReplicaSet', resource: 'replicasets', namespaced: true },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', resource: 'ingresses', namespaced: true },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true },
+  { apiVersion: 'triggers.tekton.dev/v1beta1', kind: 'EventListener', resource: 'eventlisteners', namespaced: true },
+];
+
+export function resourceType(apiVersion: string, kind: string): ResourceType {
+  const found = RESOURCE_TYPES.find((type) => type.apiVersion === apiVersion && type.kind === kind);
+  if (!found) throw new Error(`trigger-gateway does not handle ${kind} (${apiVersion})`);
+  return found;
+}
+
+/** URL path of a collection or, with a name, of one object. */
+export function resourcePath(type: ResourceType, namespace?: string, name?: string): string {
+  const base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;
+  const scope = type.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const item = name ? `/${encodeURIComponent(name)}` : '';
+  return `${base}${scope}/${type.resource}${item}`;
+}

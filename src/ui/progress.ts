@@ -1,0 +1,61 @@
+import type { WriteStream } from 'node:tty';
+import { styleFor } from './style.ts';
+
+/** Progress goes to stderr so that stdout stays parseable (`-o json | jq`). */
+export interface Progress {
+  /** The current activity; replaces the previous one. */
+  update(message: string): void;
+  /** A finished step, kept on screen. */
+  done(message: string): void;
+  /** A remark the user should read, kept on screen. */
+  warn(message: string): void;
+  stop(): void;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export function createProgress(stream: NodeJS.WritableStream & Partial<WriteStream> = process.stderr): Progress {
+  const style = styleFor(stream);
+  const live = Boolean(stream.isTTY) && !process.env.CI;
+  let current: string | undefined;
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const draw = () => {
+    if (current === undefined) return;
+    stream.write(`\r\u001b[2K${style.dim(FRAMES[frame++ % FRAMES.length] ?? '')} ${current}`);
+  };
+  const clear = () => {
+    if (live && current !== undefined) stream.write('\r\u001b[2K');
+  };
+  const keep = (line: string) => {
+    clear();
+    stream.write(`${line}\n`);
+    draw();
+  };
+
+  return {
+    update(message) {
+      if (message === current) return;
+      current = message;
+      if (!live) {
+        stream.write(`${message}\n`);
+        return;
+      }
+      timer ??= setInterval(draw, 80).unref();
+      draw();
+    },
+    done(message) {
+      keep(`${style.green('✓')} ${message}`);
+    },
+    warn(message) {
+      keep(`${style.yellow('!')} ${message}`);
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      clear();
+      current = undefined;
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    exclude: ['test/bench/**', 'node_modules/**'],
+    // oclif writes straight to process.stdout; vitest must not swallow it.
+    disableConsoleIntercept: true,
+    env: { FORCE_COLOR: '0', NO_COLOR: '1' },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
