@@ -1,0 +1,163 @@
+/**
+ * Renders the bundled manifests/ with the user's options. Loading reads files; rendering is pure.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAll } from 'js-yaml';
+import {
+  addRoutes,
+  configChecksum,
+  GATEWAY_NAME,
+  type Route,
+  routedPaths,
+} from '../haproxy/gateway-config.ts';
+import { validateGatewayOptions } from './options.ts';
+import type { GatewayOptions, KubeObject } from './types.ts';
+
+export { InvalidOptionError } from './options.ts';
+export { DEFAULT_GATEWAY_OPTIONS } from './types.ts';
+
+/** The YAML under manifests/: the gateway objects, and the optional echo backend's. In file order. */
+export interface BundledManifests {
+  gateway: KubeObject[];
+  echo: KubeObject[];
+}
+
+export const CONFIG_MAP_NAME = 'trigger-gateway-haproxy';
+export const CONFIG_KEY = 'haproxy.cfg';
+export const CONFIG_CHECKSUM_ANNOTATION = 'trigger-gateway.dev/config-checksum';
+export const VERSION_LABEL = 'app.kubernetes.io/version';
+export const GATEWAY_CONTAINER = 'haproxy';
+export const ECHO_NAMESPACE = 'trigger';
+/** What install --with-echo routes to the echo backend. */
+export const ECHO_ROUTE: Route = {
+  path: '/trigger',
+  service: 'httpecho',
+  namespace: ECHO_NAMESPACE,
+  port: 80,
+};
+
+const BUNDLED_DIR = fileURLToPath(new URL('../../manifests/', import.meta.url));
+
+function isKubeObject(value: unknown): value is KubeObject {
+  if (typeof value !== 'object' || value === null) return false;
+  const object = value as Partial<KubeObject>;
+  return (
+    typeof object.apiVersion === 'string' &&
+    typeof object.kind === 'string' &&
+    typeof object.metadata === 'object' &&
+    object.metadata !== null &&
+    typeof object.metadata.name === 'string'
+  );
+}
+
+function loadDirectory(dir: string): KubeObject[] {
+  const files = readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
+    .map((entry) => entry.name)
+    .sort();
+  return files.flatMap((file) =>
+    loadAll(readFileSync(join(dir, file), 'utf8'))
+      .filter((document) => document !== null && document !== undefined)
+      .map((document) => {
+        if (!isKubeObject(document))
+          throw new Error(`${join(dir, file)} holds something that is not a Kubernetes object`);
+        return document;
+      }),
+  );
+}
+
+/** Reads manifests/*.yaml and manifests/echo/*.yaml, in file-name order. */
+export function loadBundledManifests(dir: string = BUNDLED_DIR): BundledManifests {
+  return { gateway: loadDirectory(dir), echo: loadDirectory(join(dir, 'echo')) };
+}
+
+function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.find(
+    (object) => object.kind === kind && (name === undefined || object.metadata.name === name),
+  );
+  if (!found) throw new Error(`the bundled manifests have no ${kind}${name ? ` ${name}` : ''}`);
+  return found;
+}
+
+/** Typed access into an object's nested fields, created on the way when missing. */
+function record(parent: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = parent[key];
+  if (typeof value === 'object' && value !== null && !Array.isArray(value))
+    return value as Record<string, unknown>;
+  const created: Record<string, unknown> = {};
+  parent[key] = created;
+  return created;
+}
+
+function setVersionLabel(object: KubeObject, version: string): void {
+  object.metadata.labels = { ...object.metadata.labels, [VERSION_LABEL]: version };
+  const template = (
+    object.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined
+  )?.template;
+  if (template?.metadata?.labels) template.metadata.labels[VERSION_LABEL] = version;
+}
+
+function renderDeployment(deployment: KubeObject, options: GatewayOptions, cfg: string): void {
+  const spec = record(deployment, 'spec');
+  spec.replicas = options.replicas;
+  const template = record(spec, 'template');
+  const annotations = record(record(template, 'metadata'), 'annotations');
+  annotations[CONFIG_CHECKSUM_ANNOTATION] = configChecksum(cfg);
+  const containers = (record(template, 'spec').containers ?? []) as Array<{ name?: string; image?: string }>;
+  const haproxy = containers.find((container) => container.name === GATEWAY_CONTAINER);
+  if (!haproxy) throw new Error(`the bundled Deployment has no container named ${GATEWAY_CONTAINER}`);
+  haproxy.image = options.image;
+}
+
+function renderIngress(ingress: KubeObject, options: GatewayOptions): void {
+  const spec = record(ingress, 'spec');
+  if (options.ingressClass !== undefined) spec.ingressClassName = options.ingressClass;
+  const rules = (spec.rules ?? []) as Array<Record<string, unknown>>;
+  if (options.host !== undefined) for (const rule of rules) rule.host = options.host;
+  if (options.tlsSecret !== undefined && options.host !== undefined) {
+    spec.tls = [{ hosts: [options.host], secretName: options.tlsSecret }];
+  }
+}
+
+/** The live (or bundled) config, with the echo route added when asked for and not there yet. */
+function configToRender(cfg: string, withEcho: boolean): string {
+  if (!withEcho || routedPaths(cfg).includes(ECHO_ROUTE.path)) return cfg;
+  return addRoutes(cfg, [ECHO_ROUTE]);
+}
+
+/**
+ * The objects to apply, in a stable order (Namespace, ServiceAccount, ConfigMap, …, Ingress, then the
+ * echo backend's). `live.haproxyCfg`, the config already in the cluster, is kept byte for byte (only the echo route is
+ * added to it, with `withEcho`, when missing) so a re-install never loses routes or hand edits; the checksum annotation always matches the config
+ * rendered. Throws InvalidOptionError on options Kubernetes would refuse.
+ */
+export function renderGatewayManifests(
+  bundle: BundledManifests,
+  options: GatewayOptions,
+  live: { haproxyCfg?: string | undefined } = {},
+): KubeObject[] {
+  validateGatewayOptions(options);
+  const gateway = structuredClone(bundle.gateway);
+  const echo = options.withEcho ? structuredClone(bundle.echo) : [];
+
+  for (const object of gateway) {
+    if (object.kind === 'Namespace') object.metadata.name = options.namespace;
+    else object.metadata.namespace = options.namespace;
+  }
+
+  const configMap = find(gateway, 'ConfigMap', CONFIG_MAP_NAME);
+  const data = record(configMap, 'data');
+  const bundledCfg = data[CONFIG_KEY];
+  if (typeof bundledCfg !== 'string') throw new Error(`the bundled ConfigMap has no ${CONFIG_KEY}`);
+  const cfg = configToRender(live.haproxyCfg ?? bundledCfg, options.withEcho);
+  data[CONFIG_KEY] = cfg;
+
+  renderDeployment(find(gateway, 'Deployment', GATEWAY_NAME), options, cfg);
+  renderIngress(find(gateway, 'Ingress', GATEWAY_NAME), options);
+
+  const objects = [...gateway, ...echo];
+  for (const object of objects) setVersionLabel(object, options.version);
+  return objects;
+}

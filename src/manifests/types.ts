@@ -1,0 +1,57 @@
+/**
+ * The shapes the manifest renderer works with. Plain data, no Kubernetes client types: the renderer
+ * is pure and its output is what `kubectl apply -f` would take.
+ */
+import { readFileSync } from 'node:fs';
+
+export type { Route } from '../haproxy/gateway-config.ts';
+
+/** Any Kubernetes object, loosely typed: enough to name it, label it and apply it. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** What `install` lets a user choose about the bundled gateway. */
+export interface GatewayOptions {
+  /** Namespace of every gateway object (the echo backend always lives in `trigger`). */
+  namespace: string;
+  /** Host the Ingress answers for; any host when unset. `*.example.com` is allowed. */
+  host?: string;
+  /** IngressClass name; the cluster's default class when unset. */
+  ingressClass?: string;
+  /** Secret with the TLS certificate for `host`; needs `host`. */
+  tlsSecret?: string;
+  /** HAProxy image. */
+  image: string;
+  /** Gateway pods, 1 to 20. */
+  replicas: number;
+  /** Also deploy the httpecho backend and route /trigger to it. */
+  withEcho: boolean;
+  /** Tool version, written to the app.kubernetes.io/version label. */
+  version: string;
+}
+
+/** This package's version, read from package.json ('../../package.json' from src/ and dist/ alike). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const { version } = JSON.parse(text) as { version?: unknown };
+  return typeof version === 'string' ? version : '0.0.0';
+}
+
+export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
+  namespace: 'trigger-gateway',
+  // The current HAProxy LTS branch; the config only uses directives valid from 2.6 on.
+  image: 'docker.io/library/haproxy:3.2',
+  replicas: 2,
+  withEcho: false,
+  version: packageVersion(),
+});
