@@ -13,7 +13,9 @@ export const outputFlag = Flags.option({
   summary: 'Print the result as json or yaml instead of text.',
 })();
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof GatewayCommand)['baseFlags'] & T['flags']>;
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof GatewayCommand)['baseFlags'] & T['flags']
+>;
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /**
@@ -84,7 +86,8 @@ export abstract class GatewayCommand<T extends typeof Command> extends Command {
       process.stderr.write(formatGatewayError(error));
       throw new Errors.ExitError(error.exitCode);
     }
-    if (error instanceof Errors.CLIError && error.oclif?.exit === undefined) error.oclif.exit = ExitCode.usage;
+    if (error instanceof Errors.CLIError && error.oclif?.exit === undefined)
+      error.oclif.exit = ExitCode.usage;
     return super.catch(error);
   }
 

@@ -42,7 +42,12 @@ export class KubeClient {
   async read<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     const type = resourceType(ref.apiVersion, ref.kind);
     const path = resourcePath(type, ref.namespace, ref.name);
-    const describe = { verb: 'get', resource: type.resource, name: ref.name, namespace: ref.namespace } as const;
+    const describe = {
+      verb: 'get',
+      resource: type.resource,
+      name: ref.name,
+      namespace: ref.namespace,
+    } as const;
     try {
       return (await this.request('GET', path)) as T;
     } catch (error) {
@@ -60,7 +65,10 @@ export class KubeClient {
     const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
     const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
     try {
-      const list = (await this.request('GET', `${resourcePath(type, options.namespace)}${query}`)) as KubeList;
+      const list = (await this.request(
+        'GET',
+        `${resourcePath(type, options.namespace)}${query}`,
+      )) as KubeList;
       return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }) as T);
     } catch (error) {
       // A kind the cluster does not serve at all has no objects of ours.
@@ -93,7 +101,12 @@ export class KubeClient {
     const type = resourceType(ref.apiVersion, ref.kind);
     const params = new URLSearchParams({ propagationPolicy: 'Background' });
     if (options.dryRun) params.set('dryRun', 'All');
-    const describe = { verb: 'delete', resource: type.resource, name: ref.name, namespace: ref.namespace } as const;
+    const describe = {
+      verb: 'delete',
+      resource: type.resource,
+      name: ref.name,
+      namespace: ref.namespace,
+    } as const;
     try {
       await this.request('DELETE', `${resourcePath(type, ref.namespace, ref.name)}?${params}`);
       return true;
@@ -109,7 +122,9 @@ export class KubeClient {
   }
 
   /** Credentials and the TLS client from the kubeconfig, as client-node applies them. */
-  private async authenticate(url: string): Promise<{ headers: Record<string, string>; dispatcher?: Dispatcher }> {
+  private async authenticate(
+    url: string,
+  ): Promise<{ headers: Record<string, string>; dispatcher?: Dispatcher }> {
     const kubeConfig = this.target.kubeConfig;
     const context = new RequestContext(url, HttpMethod.GET);
     await kubeConfig.applySecurityAuthentication(context);
@@ -128,7 +143,11 @@ export class KubeClient {
   ): Promise<unknown> {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     const connection = await this.authenticate(url);
-    const headers: Record<string, string> = { ...connection.headers, Accept: 'application/json', 'User-Agent': USER_AGENT };
+    const headers: Record<string, string> = {
+      ...connection.headers,
+      Accept: 'application/json',
+      'User-Agent': USER_AGENT,
+    };
     if (payload) headers['Content-Type'] = payload.contentType;
     const timeout = this.target.requestTimeoutMs;
     const response = await fetch(url, {

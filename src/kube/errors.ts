@@ -81,17 +81,24 @@ function describeTarget(request: RequestDescription): string {
   return request.namespace ? `${what} in namespace ${request.namespace}` : what;
 }
 
-function fromHttpError(error: { code: number; body: unknown }, target: KubeTarget, request: RequestDescription) {
+function fromHttpError(
+  error: { code: number; body: unknown },
+  target: KubeTarget,
+  request: RequestDescription,
+) {
   const status = statusOf(error.body);
   const serverSays = status.message ?? `HTTP ${error.code}`;
   const ctx = `--context ${target.contextName}`;
   switch (error.code) {
     case 401:
-      return new GatewayError(`the cluster rejected your credentials (401 Unauthorized) in context "${target.contextName}"`, {
-        why: 'the token or client certificate for this context is missing, expired or revoked',
-        next: [`kubectl ${ctx} auth whoami`, 'log in again to refresh the kubeconfig credentials'],
-        exitCode: ExitCode.unauthorized,
-      });
+      return new GatewayError(
+        `the cluster rejected your credentials (401 Unauthorized) in context "${target.contextName}"`,
+        {
+          why: 'the token or client certificate for this context is missing, expired or revoked',
+          next: [`kubectl ${ctx} auth whoami`, 'log in again to refresh the kubeconfig credentials'],
+          exitCode: ExitCode.unauthorized,
+        },
+      );
     case 403: {
       const ns = request.namespace ? ` -n ${request.namespace}` : '';
       return new GatewayError(`not allowed to ${request.verb} ${describeTarget(request)} (403 Forbidden)`, {
@@ -116,23 +123,34 @@ function fromHttpError(error: { code: number; body: unknown }, target: KubeTarge
       });
     default:
       if (error.code >= 500) {
-        return new GatewayError(`the API server failed to ${request.verb} ${describeTarget(request)} (${error.code})`, {
-          why: serverSays,
-          next: ['run the command again in a moment', `kubectl ${ctx} get --raw /readyz?verbose`],
-          exitCode: ExitCode.unreachable,
-        });
+        return new GatewayError(
+          `the API server failed to ${request.verb} ${describeTarget(request)} (${error.code})`,
+          {
+            why: serverSays,
+            next: ['run the command again in a moment', `kubectl ${ctx} get --raw /readyz?verbose`],
+            exitCode: ExitCode.unreachable,
+          },
+        );
       }
-      return new GatewayError(`the API server refused to ${request.verb} ${describeTarget(request)} (${error.code})`, {
-        why: serverSays,
-        exitCode: ExitCode.clusterState,
-      });
+      return new GatewayError(
+        `the API server refused to ${request.verb} ${describeTarget(request)} (${error.code})`,
+        {
+          why: serverSays,
+          exitCode: ExitCode.clusterState,
+        },
+      );
   }
 }
 
 /** Turns anything a request can throw into an error that says what, why and what next. */
-export function explainKubeError(error: unknown, target: KubeTarget, request: RequestDescription): GatewayError {
+export function explainKubeError(
+  error: unknown,
+  target: KubeTarget,
+  request: RequestDescription,
+): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof KubeHttpError || error instanceof ApiException) return fromHttpError(error, target, request);
+  if (error instanceof KubeHttpError || error instanceof ApiException)
+    return fromHttpError(error, target, request);
   const code = errorCode(error);
   const where = `the cluster at ${target.server} (context "${target.contextName}")`;
   const clusterInfo = `kubectl --context ${target.contextName} cluster-info`;
@@ -147,7 +165,10 @@ export function explainKubeError(error: unknown, target: KubeTarget, request: Re
   if (code && TLS_CODES.has(code)) {
     return new GatewayError(`cannot reach ${where}: the TLS handshake failed (${code})`, {
       why: "the server's certificate is not trusted by the kubeconfig's certificate-authority, or names another host",
-      next: [clusterInfo, 'check certificate-authority-data for this cluster: kubectl config view --minify --raw'],
+      next: [
+        clusterInfo,
+        'check certificate-authority-data for this cluster: kubectl config view --minify --raw',
+      ],
       exitCode: ExitCode.unreachable,
       cause: error,
     });
@@ -162,12 +183,15 @@ export function explainKubeError(error: unknown, target: KubeTarget, request: Re
     });
   }
   if (code && UNREACHABLE_CODES.has(code)) {
-    return new GatewayError(`cannot reach ${where}: ${code === 'ECONNREFUSED' ? 'connection refused' : code}`, {
-      why: 'nothing answers at that address: the cluster may be stopped, or the kubeconfig points at an old address',
-      next: [clusterInfo],
-      exitCode: ExitCode.unreachable,
-      cause: error,
-    });
+    return new GatewayError(
+      `cannot reach ${where}: ${code === 'ECONNREFUSED' ? 'connection refused' : code}`,
+      {
+        why: 'nothing answers at that address: the cluster may be stopped, or the kubeconfig points at an old address',
+        next: [clusterInfo],
+        exitCode: ExitCode.unreachable,
+        cause: error,
+      },
+    );
   }
   const message = error instanceof Error ? error.message : String(error);
   return new GatewayError(`could not ${request.verb} ${describeTarget(request)}: ${message}`, {

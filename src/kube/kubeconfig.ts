@@ -53,10 +53,7 @@ function loadKubeConfig(flag: string | undefined): { kubeConfig: KubeConfig; fil
     const looked = process.env.KUBECONFIG ? `$KUBECONFIG (${process.env.KUBECONFIG})` : '~/.kube/config';
     throw new GatewayError('no kubeconfig found', {
       why: `looked at ${looked} and found no file; this command needs a cluster to talk to`,
-      next: [
-        'point KUBECONFIG at your cluster’s kubeconfig, or pass --kubeconfig FILE',
-        'to try the tool without a cluster, run the local sandbox: npm run sandbox',
-      ],
+      next: ["point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"],
       exitCode: ExitCode.environment,
     });
   }

@@ -18,8 +18,18 @@ const RESOURCE_TYPES: ResourceType[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', resource: 'replicasets', namespaced: true },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', resource: 'ingresses', namespaced: true },
-  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', resource: 'poddisruptionbudgets', namespaced: true },
-  { apiVersion: 'triggers.tekton.dev/v1beta1', kind: 'EventListener', resource: 'eventlisteners', namespaced: true },
+  {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    resource: 'poddisruptionbudgets',
+    namespaced: true,
+  },
+  {
+    apiVersion: 'triggers.tekton.dev/v1beta1',
+    kind: 'EventListener',
+    resource: 'eventlisteners',
+    namespaced: true,
+  },
 ];
 
 export function resourceType(apiVersion: string, kind: string): ResourceType {

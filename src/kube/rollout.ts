@@ -23,7 +23,10 @@ interface PodLike extends KubeObject {
       name: string;
       ready?: boolean;
       restartCount?: number;
-      state?: { waiting?: { reason?: string; message?: string }; terminated?: { reason?: string; exitCode?: number } };
+      state?: {
+        waiting?: { reason?: string; message?: string };
+        terminated?: { reason?: string; exitCode?: number };
+      };
     }>;
   };
 }
@@ -54,10 +57,16 @@ export function rolloutState(deployment: DeploymentLike): RolloutState {
     return { ...base, stuck: true, message: `${name} exceeded its progress deadline` };
   }
   if (updated < desired) {
-    return { ...base, message: `Waiting for ${name}: ${updated} of ${desired} new replicas have been updated` };
+    return {
+      ...base,
+      message: `Waiting for ${name}: ${updated} of ${desired} new replicas have been updated`,
+    };
   }
   if (total > updated) {
-    return { ...base, message: `Waiting for ${name}: ${total - updated} old replicas are pending termination` };
+    return {
+      ...base,
+      message: `Waiting for ${name}: ${total - updated} old replicas are pending termination`,
+    };
   }
   if (ready < updated) {
     return { ...base, message: `Waiting for ${name}: ${ready} of ${updated} updated replicas are available` };
@@ -72,11 +81,17 @@ export function podProblems(pods: PodLike[]): string[] {
     const name = pod.metadata.name;
     for (const container of pod.status?.containerStatuses ?? []) {
       const waiting = container.state?.waiting;
-      if (waiting?.reason) problems.push(`pod ${name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`);
+      if (waiting?.reason)
+        problems.push(`pod ${name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`);
       else if (!container.ready) problems.push(`pod ${name}: container ${container.name} is not ready`);
     }
-    const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-    if (unschedulable) problems.push(`pod ${name}: ${unschedulable.reason ?? 'not scheduled'}: ${unschedulable.message ?? ''}`);
+    const unschedulable = pod.status?.conditions?.find(
+      (c) => c.type === 'PodScheduled' && c.status === 'False',
+    );
+    if (unschedulable)
+      problems.push(
+        `pod ${name}: ${unschedulable.reason ?? 'not scheduled'}: ${unschedulable.message ?? ''}`,
+      );
   }
   return problems;
 }
@@ -108,12 +123,20 @@ export async function waitForRollout(
     const state = rolloutState(deployment);
     options.onProgress(state);
     if (state.done) return state;
-    if (state.stuck || Date.now() >= deadline) throw await rolloutFailure(kube, deployment, state, ref.namespace);
-    await new Promise((resolve) => setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))));
+    if (state.stuck || Date.now() >= deadline)
+      throw await rolloutFailure(kube, deployment, state, ref.namespace);
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))),
+    );
   }
 }
 
-async function rolloutFailure(kube: KubeClient, deployment: DeploymentLike, state: RolloutState, namespace: string) {
+async function rolloutFailure(
+  kube: KubeClient,
+  deployment: DeploymentLike,
+  state: RolloutState,
+  namespace: string,
+) {
   const labels = deployment.spec?.selector?.matchLabels ?? {};
   const selector = Object.entries(labels)
     .map(([key, value]) => `${key}=${value}`)

@@ -14,7 +14,9 @@ export interface Progress {
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
-export function createProgress(stream: NodeJS.WritableStream & Partial<WriteStream> = process.stderr): Progress {
+export function createProgress(
+  stream: NodeJS.WritableStream & Partial<WriteStream> = process.stderr,
+): Progress {
   const style = styleFor(stream);
   const live = Boolean(stream.isTTY) && !process.env.CI;
   let current: string | undefined;

@@ -20,5 +20,11 @@ const plain = (text: string) => text;
 
 export function styleFor(stream: Stream): Style {
   if (!colorEnabled(stream)) return { bold: plain, dim: plain, green: plain, yellow: plain, red: plain };
-  return { bold: wrap(1, 22), dim: wrap(2, 22), green: wrap(32, 39), yellow: wrap(33, 39), red: wrap(31, 39) };
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    red: wrap(31, 39),
+  };
 }

@@ -52,7 +52,9 @@ export async function runCommand(
 
 /** PATH on which `kubectl` finds our plugin and `node` is the repo's pinned Node 24. */
 export function pluginPath(): string {
-  return [join(REPO_ROOT, 'bin'), join(REPO_ROOT, 'node_modules', '.bin'), process.env.PATH ?? ''].join(delimiter);
+  return [join(REPO_ROOT, 'bin'), join(REPO_ROOT, 'node_modules', '.bin'), process.env.PATH ?? ''].join(
+    delimiter,
+  );
 }
 
 /** Runs a real executable (kubectl, or our bin) with a private HOME so no user state leaks in. */

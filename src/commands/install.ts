@@ -1,0 +1,95 @@
+import { Flags } from '@oclif/core';
+import * as yaml from 'js-yaml';
+import { GatewayCommand, outputFlag } from '../base-command.ts';
+import { parseDuration } from '../kube/kubeconfig.ts';
+import { DEFAULT_GATEWAY_OPTIONS } from '../manifests/render.ts';
+import type { GatewayOptions } from '../manifests/types.ts';
+import { type InstallResult, installGateway, renderInstall } from '../services/install.ts';
+import { renderInstallResult } from '../ui/install-text.ts';
+import { createProgress } from '../ui/progress.ts';
+
+export default class Install extends GatewayCommand<typeof Install> {
+  static override summary = 'Install or upgrade the gateway in a namespace.';
+
+  static override description =
+    `Applies the bundled gateway (HAProxy Deployment, its ConfigMap, Services, PodDisruptionBudget and Ingress) with server-side apply, then waits for the rollout.
+
+Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was.`;
+
+  static override examples = [
+    {
+      description: 'Install into the trigger-gateway namespace and wait until it serves',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
+    {
+      description: 'Expose it on a host name with TLS through the nginx ingress class',
+      command:
+        '<%= config.bin %> <%= command.id %> --host hooks.example.com --tls-secret hooks-tls --ingress-class nginx',
+    },
+    {
+      description: 'Also deploy the httpecho backend and route /trigger to it',
+      command: '<%= config.bin %> <%= command.id %> --with-echo',
+    },
+    {
+      description: 'Print the exact objects without touching any cluster',
+      command: '<%= config.bin %> <%= command.id %> --dry-run',
+    },
+  ];
+
+  static override flags = {
+    host: Flags.string({ summary: 'Host name the Ingress answers for (default: any host).' }),
+    'ingress-class': Flags.string({ summary: 'IngressClass to use (default: the cluster default).' }),
+    'tls-secret': Flags.string({
+      summary: 'Secret holding the TLS certificate for --host.',
+      dependsOn: ['host'],
+    }),
+    image: Flags.string({ summary: 'HAProxy image to run.', default: DEFAULT_GATEWAY_OPTIONS.image }),
+    replicas: Flags.integer({
+      summary: 'Number of gateway pods.',
+      default: DEFAULT_GATEWAY_OPTIONS.replicas,
+    }),
+    'with-echo': Flags.boolean({
+      summary: 'Also deploy the httpecho backend (namespace trigger) and route /trigger to it.',
+    }),
+    'dry-run': Flags.boolean({ summary: 'Print the objects that would be applied; no cluster is needed.' }),
+    wait: Flags.boolean({ summary: 'Wait for the rollout to finish.', default: true, allowNo: true }),
+    timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+    output: outputFlag,
+  };
+
+  public async run(): Promise<unknown> {
+    const { flags } = this;
+    const options: GatewayOptions = {
+      ...DEFAULT_GATEWAY_OPTIONS,
+      namespace: flags.namespace ?? DEFAULT_GATEWAY_OPTIONS.namespace,
+      host: flags.host,
+      ingressClass: flags['ingress-class'],
+      tlsSecret: flags['tls-secret'],
+      image: flags.image,
+      replicas: flags.replicas,
+      withEcho: flags['with-echo'],
+      version: this.config.version,
+    };
+    if (flags['dry-run']) {
+      const objects = renderInstall(options);
+      if (flags.output === 'json')
+        this.printResult({ apiVersion: 'v1', kind: 'List', items: objects }, 'json', String);
+      else
+        process.stdout.write(
+          objects.map((object) => yaml.dump(object, { lineWidth: -1, noRefs: true })).join('---\n'),
+        );
+      return objects;
+    }
+    const kube = this.kube();
+    options.namespace = kube.namespace;
+    const timeoutMs = parseDuration(flags.timeout, 'timeout');
+    const progress = createProgress();
+    try {
+      const result = await installGateway(kube, { options, wait: flags.wait, timeoutMs }, progress);
+      this.printResult<InstallResult>(result, flags.output, renderInstallResult);
+      return result;
+    } finally {
+      progress.stop();
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import { Flags } from '@oclif/core';
+import { GatewayCommand, outputFlag } from '../base-command.ts';
+import { ECHO_NAMESPACE } from '../manifests/render.ts';
+import { type UninstallResult, uninstallGateway } from '../services/uninstall.ts';
+import { renderUninstallResult } from '../ui/install-text.ts';
+import { createProgress } from '../ui/progress.ts';
+
+export default class Uninstall extends GatewayCommand<typeof Uninstall> {
+  static override summary = 'Remove the gateway, and only what install created.';
+
+  static override description =
+    `Finds the objects install created by their app.kubernetes.io/managed-by label, in the gateway namespace and the echo backend's namespace, and deletes them. A namespace install created is deleted only when nothing else lives in it. Objects trigger-gateway did not create are never touched.`;
+
+  static override examples = [
+    { description: 'See what would be removed', command: '<%= config.bin %> <%= command.id %> --dry-run' },
+    {
+      description: 'Remove the gateway from its default namespace',
+      command: '<%= config.bin %> <%= command.id %>',
+    },
+    {
+      description: 'Remove a gateway installed elsewhere',
+      command: '<%= config.bin %> <%= command.id %> -n webhooks',
+    },
+  ];
+
+  static override flags = {
+    'dry-run': Flags.boolean({ summary: 'List what would be removed, and remove nothing.' }),
+    output: outputFlag,
+  };
+
+  public async run(): Promise<unknown> {
+    const { flags } = this;
+    const kube = this.kube();
+    const progress = createProgress();
+    try {
+      const result = await uninstallGateway(
+        kube,
+        { namespace: kube.namespace, extraNamespaces: [ECHO_NAMESPACE], dryRun: flags['dry-run'] },
+        progress,
+      );
+      this.printResult<UninstallResult>(result, flags.output, renderUninstallResult);
+      return result;
+    } finally {
+      progress.stop();
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { ExitCode, GatewayError } from '../errors.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { waitForRollout } from '../kube/rollout.ts';
+import { CONFIG_KEY, loadBundledManifests, renderGatewayManifests } from '../manifests/render.ts';
+import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
+import type { Progress } from '../ui/progress.ts';
+import { isManagedByUs, type ObjectSummary, refOf, summarize } from './objects.ts';
+
+export type InstallAction = 'created' | 'configured' | 'unchanged' | 'skipped';
+
+export interface InstalledObject extends ObjectSummary {
+  action: InstallAction;
+  reason?: string;
+}
+
+export interface InstallResult {
+  namespace: string;
+  objects: InstalledObject[];
+  /** The ConfigMap already held a haproxy.cfg (routes, hand edits), and it was kept as it is. */
+  keptLiveConfig: boolean;
+  rollout: Array<{ deployment: string; namespace: string; ready: number; desired: number }>;
+  waited: boolean;
+}
+
+export interface InstallRequest {
+  options: GatewayOptions;
+  wait: boolean;
+  timeoutMs: number;
+}
+
+/** What `install --dry-run` prints: the objects as they would be applied to an empty cluster. */
+export function renderInstall(options: GatewayOptions): KubeObject[] {
+  return renderGatewayManifests(loadBundledManifests(), options);
+}
+
+async function readLiveConfig(kube: KubeClient, objects: KubeObject[]): Promise<string | undefined> {
+  const configMap = objects.find((object) => object.kind === 'ConfigMap');
+  if (!configMap) return undefined;
+  const live = await kube.read<KubeObject & { data?: Record<string, string> }>(refOf(configMap));
+  return live && isManagedByUs(live) ? live.data?.[CONFIG_KEY] : undefined;
+}
+
+/**
+ * Applies the bundled gateway with server-side apply: create, upgrade or no-op alike.
+ * Nothing is written until every object has passed a server-side dry run, so a refusal
+ * (permissions, validation, someone else's object in the way) leaves the cluster as it was.
+ */
+export async function installGateway(
+  kube: KubeClient,
+  request: InstallRequest,
+  progress: Progress,
+): Promise<InstallResult> {
+  const { options } = request;
+  progress.update(`Reading the current state of namespace ${options.namespace}`);
+  const liveConfig = await readLiveConfig(kube, renderInstall(options));
+  const objects = renderGatewayManifests(loadBundledManifests(), options, { haproxyCfg: liveConfig });
+  const live = await Promise.all(objects.map((object) => kube.read(refOf(object))));
+
+  const plan = objects.map((object, index) => ({ object, live: live[index] }));
+  const foreign = plan.filter(
+    ({ object, live }) => live && !isManagedByUs(live) && object.kind !== 'Namespace',
+  );
+  if (foreign.length > 0) {
+    const names = foreign.map(({ object }) => summarize(object).id).join(', ');
+    throw new GatewayError(
+      `${names} already exist${foreign.length === 1 ? 's' : ''} and ${foreign.length === 1 ? 'was' : 'were'} not created by trigger-gateway`,
+      {
+        why: 'install only changes objects it created itself (label app.kubernetes.io/managed-by=kubectl-trigger-gateway)',
+        next: [
+          'install into another namespace: kubectl trigger-gateway install -n NAME',
+          'or remove those objects first',
+        ],
+        exitCode: ExitCode.clusterState,
+      },
+    );
+  }
+
+  // A namespace that existed before us stays the user's: we neither label it nor ever delete it.
+  const skipped = plan.filter(
+    ({ object, live }) => object.kind === 'Namespace' && live && !isManagedByUs(live),
+  );
+  const toApply = plan.filter((entry) => !skipped.includes(entry));
+  const newNamespaces = toApply.filter(({ object, live }) => object.kind === 'Namespace' && !live);
+
+  progress.update('Checking every object with a server-side dry run');
+  for (const { object } of newNamespaces) await kube.apply(object, { force: true });
+  try {
+    for (const { object } of toApply) {
+      if (!newNamespaces.some((entry) => entry.object === object))
+        await kube.apply(object, { force: true, dryRun: true });
+    }
+  } catch (error) {
+    for (const { object } of newNamespaces) await kube.delete(refOf(object));
+    throw error;
+  }
+
+  const results: InstalledObject[] = skipped.map(({ object }) => ({
+    ...summarize(object),
+    action: 'skipped',
+    reason: 'it existed before install and is left as it is',
+  }));
+  for (const { object, live } of toApply) {
+    progress.update(`Applying ${summarize(object).id}`);
+    const applied = await kube.apply(object, { force: true });
+    const action: InstallAction = !live
+      ? 'created'
+      : applied.metadata.resourceVersion === live.metadata.resourceVersion
+        ? 'unchanged'
+        : 'configured';
+    results.push({ ...summarize(object), action });
+    progress.done(`${summarize(object).id} ${action}`);
+  }
+
+  const result: InstallResult = {
+    namespace: options.namespace,
+    objects: results,
+    keptLiveConfig: liveConfig !== undefined,
+    rollout: [],
+    waited: request.wait,
+  };
+  if (!request.wait) return result;
+  for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
+    const ref = {
+      name: deployment.metadata.name,
+      namespace: deployment.metadata.namespace ?? options.namespace,
+    };
+    const state = await waitForRollout(kube, ref, {
+      timeoutMs: request.timeoutMs,
+      onProgress: (current) => progress.update(current.message),
+    });
+    progress.done(state.message);
+    result.rollout.push({
+      deployment: ref.name,
+      namespace: ref.namespace,
+      ready: state.ready,
+      desired: state.desired,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,46 @@
+import type { InstallResult } from '../services/install.ts';
+import type { UninstallResult } from '../services/uninstall.ts';
+
+/** Plain text for `install`: what changed, whether it serves, and what to do next. */
+export function renderInstallResult(result: InstallResult): string {
+  const lines: string[] = [];
+  const changed = result.objects.filter(
+    (object) => object.action === 'created' || object.action === 'configured',
+  );
+  if (changed.length === 0)
+    lines.push(`Gateway in namespace ${result.namespace} is up to date; nothing changed.`);
+  else
+    lines.push(
+      `Gateway ${result.objects.some((o) => o.action === 'configured') ? 'upgraded' : 'installed'} in namespace ${result.namespace}.`,
+    );
+  for (const object of result.objects) {
+    const where = object.namespace ? ` (${object.namespace})` : '';
+    lines.push(`  ${object.id}${where} ${object.action}${object.reason ? `: ${object.reason}` : ''}`);
+  }
+  if (result.keptLiveConfig) lines.push('Kept the live haproxy.cfg with its routes and edits.');
+  for (const rollout of result.rollout) {
+    lines.push(
+      `Ready: deployment ${rollout.namespace}/${rollout.deployment} ${rollout.ready}/${rollout.desired} pods.`,
+    );
+  }
+  if (!result.waited)
+    lines.push(
+      `Not waiting for the rollout; follow it with: kubectl -n ${result.namespace} rollout status deployment/trigger-gateway`,
+    );
+  lines.push('Next: kubectl trigger-gateway route add /github el-github-listener.ci:8080');
+  return lines.join('\n');
+}
+
+export function renderUninstallResult(result: UninstallResult): string {
+  const verb = result.dryRun ? 'Would remove' : 'Removed';
+  const lines: string[] = [];
+  if (result.removed.length === 0)
+    lines.push(
+      'Nothing to remove: no objects labelled app.kubernetes.io/managed-by=kubectl-trigger-gateway.',
+    );
+  for (const object of result.removed) {
+    lines.push(`${verb} ${object.id}${object.namespace ? ` (${object.namespace})` : ''}`);
+  }
+  for (const namespace of result.kept) lines.push(`Kept namespace ${namespace.name}: ${namespace.reason}`);
+  return lines.join('\n');
+}
