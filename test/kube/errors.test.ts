@@ -39,7 +39,9 @@ afterEach(() => {
 
 describe('API errors a user can act on', () => {
   it('401 says the credentials were rejected and how to check them', async () => {
-    const scope = nock(SERVER).get(CONFIGMAP_PATH).reply(401, status(401, 'Unauthorized', 'Unauthorized'));
+    const scope = nock(SERVER)
+      .get(CONFIGMAP_PATH)
+      .reply(401, status(401, 'Unauthorized', 'Unauthorized'));
     const error = await failure(client().read(CONFIGMAP));
     scope.done();
     expect(error.exitCode).toBe(ExitCode.unauthorized);
@@ -53,17 +55,25 @@ describe('API errors a user can act on', () => {
     const scope = nock(SERVER)
       .patch(`${CONFIGMAP_PATH}?fieldManager=kubectl-trigger-gateway&fieldValidation=Strict&force=true`)
       .reply(403, status(403, 'Forbidden', message));
-    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIGMAP.name, namespace: 'gw' } };
+    const object = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: CONFIGMAP.name, namespace: 'gw' },
+    };
     const error = await failure(client().apply(object, { force: true }));
     scope.done();
     expect(error.exitCode).toBe(ExitCode.forbidden);
-    expect(error.message).toBe('not allowed to patch configmaps/trigger-gateway-haproxy in namespace gw (403 Forbidden)');
+    expect(error.message).toBe(
+      'not allowed to patch configmaps/trigger-gateway-haproxy in namespace gw (403 Forbidden)',
+    );
     expect(error.why).toBe(message);
     expect(error.next[0]).toBe('kubectl --context test auth can-i patch configmaps -n gw');
   });
 
   it('500 reports the server failure with its own message', async () => {
-    const scope = nock(SERVER).get(CONFIGMAP_PATH).reply(500, status(500, 'InternalError', 'etcdserver: request timed out'));
+    const scope = nock(SERVER)
+      .get(CONFIGMAP_PATH)
+      .reply(500, status(500, 'InternalError', 'etcdserver: request timed out'));
     const error = await failure(client().read(CONFIGMAP));
     scope.done();
     expect(error.exitCode).toBe(ExitCode.unreachable);
@@ -73,8 +83,15 @@ describe('API errors a user can act on', () => {
   it('409 on apply explains a concurrent change or another owner', async () => {
     const scope = nock(SERVER)
       .patch(/configmaps\/trigger-gateway-haproxy/)
-      .reply(409, status(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "kubectl-edit": .data.x'));
-    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIGMAP.name, namespace: 'gw' } };
+      .reply(
+        409,
+        status(409, 'Conflict', 'Apply failed with 1 conflict: conflict with "kubectl-edit": .data.x'),
+      );
+    const object = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: CONFIGMAP.name, namespace: 'gw' },
+    };
     const error = await failure(client().apply(object));
     scope.done();
     expect(error.exitCode).toBe(ExitCode.clusterState);
@@ -91,7 +108,9 @@ describe('API errors a user can act on', () => {
   });
 
   it('a host name that does not resolve is reported as a DNS problem', async () => {
-    const lookupFailure = Object.assign(new Error('getaddrinfo ENOTFOUND cluster.example'), { code: 'ENOTFOUND' });
+    const lookupFailure = Object.assign(new Error('getaddrinfo ENOTFOUND cluster.example'), {
+      code: 'ENOTFOUND',
+    });
     const scope = nock(SERVER).get(CONFIGMAP_PATH).replyWithError(lookupFailure);
     const error = await failure(client(SERVER, 2_000).read(CONFIGMAP));
     scope.done();
@@ -115,10 +134,25 @@ describe('unreachable clusters, for real on loopback', () => {
 
   it('a certificate the kubeconfig does not trust fails as a TLS problem', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tg-tls-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const server = createHttpsServer(
       { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
       (_request, response) => response.end('{}'),
@@ -153,7 +187,9 @@ describe('kubeconfig problems', () => {
   it('the namespace defaults to the context namespace, as kubectl does', () => {
     const kubeconfig = writeKubeconfig({ server: SERVER, namespace: 'ci' });
     expect(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 0 }).namespace).toBe('ci');
-    expect(resolveKubeTarget({ kubeconfig, namespace: 'other', requestTimeoutMs: 0 }).namespace).toBe('other');
+    expect(resolveKubeTarget({ kubeconfig, namespace: 'other', requestTimeoutMs: 0 }).namespace).toBe(
+      'other',
+    );
     const plain = writeKubeconfig({ server: SERVER });
     expect(resolveKubeTarget({ kubeconfig: plain, requestTimeoutMs: 0 }).namespace).toBe('trigger-gateway');
   });
