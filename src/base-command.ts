@@ -2,7 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import * as yaml from 'js-yaml';
 import { ExitCode, formatGatewayError, GatewayError } from './errors.ts';
 import { KubeClient } from './kube/client.ts';
-import { parseDuration, resolveKubeTarget } from './kube/kubeconfig.ts';
+import { DEFAULT_NAMESPACE, parseDuration, resolveKubeTarget } from './kube/kubeconfig.ts';
 
 export type OutputFormat = 'json' | 'yaml';
 
@@ -69,6 +69,18 @@ export abstract class GatewayCommand<T extends typeof Command> extends Command {
       this.kubeClient = new KubeClient(target);
     }
     return this.kubeClient;
+  }
+
+  /**
+   * The namespace kubectl would use, for commands that may run without a cluster (--dry-run):
+   * reading the kubeconfig needs no server, and without one the flag or our default decides.
+   */
+  protected namespaceOffline(): string {
+    try {
+      return this.kube().namespace;
+    } catch {
+      return this.flags.namespace ?? DEFAULT_NAMESPACE;
+    }
   }
 
   /** Results go to stdout: as json/yaml when asked, else as the command's own text. */

@@ -1,12 +1,35 @@
 import { Flags } from '@oclif/core';
 import * as yaml from 'js-yaml';
 import { GatewayCommand, outputFlag } from '../base-command.ts';
+import { usageError } from '../errors.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
-import { DEFAULT_GATEWAY_OPTIONS } from '../manifests/render.ts';
+import { validateGatewayOptions } from '../manifests/options.ts';
+import { DEFAULT_GATEWAY_OPTIONS, InvalidOptionError } from '../manifests/render.ts';
 import type { GatewayOptions } from '../manifests/types.ts';
 import { type InstallResult, installGateway, renderInstall } from '../services/install.ts';
 import { renderInstallResult } from '../ui/install-text.ts';
 import { createProgress } from '../ui/progress.ts';
+
+/** The flag a user typed for each option, so that errors name it. */
+const FLAG_OF_OPTION: Record<string, string> = {
+  namespace: '--namespace',
+  host: '--host',
+  ingressClass: '--ingress-class',
+  tlsSecret: '--tls-secret',
+  image: '--image',
+  replicas: '--replicas',
+};
+
+/** Fails on a bad option before any cluster is asked anything. */
+function checkOptions(options: GatewayOptions): void {
+  try {
+    validateGatewayOptions(options);
+  } catch (error) {
+    const flag = error instanceof InvalidOptionError ? FLAG_OF_OPTION[error.option] : undefined;
+    if (!flag || !(error instanceof InvalidOptionError)) throw error;
+    throw usageError(`${flag}: ${error.message}`, error.hint);
+  }
+}
 
 export default class Install extends GatewayCommand<typeof Install> {
   static override summary = 'Install or upgrade the gateway in a namespace.';
@@ -61,7 +84,7 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     const { flags } = this;
     const options: GatewayOptions = {
       ...DEFAULT_GATEWAY_OPTIONS,
-      namespace: flags.namespace ?? DEFAULT_GATEWAY_OPTIONS.namespace,
+      namespace: this.namespaceOffline(),
       host: flags.host,
       ingressClass: flags['ingress-class'],
       tlsSecret: flags['tls-secret'],
@@ -70,6 +93,7 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       withEcho: flags['with-echo'],
       version: this.config.version,
     };
+    checkOptions(options);
     if (flags['dry-run']) {
       const objects = renderInstall(options);
       if (flags.output === 'json')
@@ -81,7 +105,6 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       return objects;
     }
     const kube = this.kube();
-    options.namespace = kube.namespace;
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const progress = createProgress();
     try {

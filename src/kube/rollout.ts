@@ -121,8 +121,8 @@ export async function waitForRollout(
       });
     }
     const state = rolloutState(deployment);
-    options.onProgress(state);
     if (state.done) return state;
+    options.onProgress(state);
     if (state.stuck || Date.now() >= deadline)
       throw await rolloutFailure(kube, deployment, state, ref.namespace);
     await new Promise((resolve) =>

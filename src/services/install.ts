@@ -100,7 +100,6 @@ export async function installGateway(
     reason: 'it existed before install and is left as it is',
   }));
   for (const { object, live } of toApply) {
-    progress.update(`Applying ${summarize(object).id}`);
     const applied = await kube.apply(object, { force: true });
     const action: InstallAction = !live
       ? 'created'

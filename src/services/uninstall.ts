@@ -79,7 +79,6 @@ export async function uninstallGateway(
 
   const removed: ObjectSummary[] = [];
   for (const object of owned) {
-    progress.update(`Removing ${summarize(object).id}`);
     if (await kube.delete(refOf(object), { dryRun: request.dryRun })) removed.push(summarize(object));
   }
   const kept: KeptNamespace[] = [];
@@ -93,7 +92,6 @@ export async function uninstallGateway(
       });
       continue;
     }
-    progress.update(`Removing namespace ${namespace.metadata.name}`);
     if (await kube.delete(refOf(namespace), { dryRun: request.dryRun })) removed.push(summarize(namespace));
   }
   return { dryRun: request.dryRun, removed, kept };

@@ -24,7 +24,7 @@ export function createProgress(
   let timer: NodeJS.Timeout | undefined;
 
   const draw = () => {
-    if (current === undefined) return;
+    if (!live || current === undefined) return;
     stream.write(`\r\u001b[2K${style.dim(FRAMES[frame++ % FRAMES.length] ?? '')} ${current}`);
   };
   const clear = () => {

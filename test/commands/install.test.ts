@@ -6,7 +6,7 @@ import * as yaml from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
-import { runCommand, runExecutable } from '../support/cli.ts';
+import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, type KubeObject, startControlPlane } from '../support/control-plane/index.ts';
 
 const NS = 'trigger-gateway';
@@ -218,6 +218,21 @@ describe('install', () => {
     expect(checksumAnnotation()).toBe(createHash('sha256').update(edited).digest('hex'));
   });
 
+  it('takes over a gateway applied by hand with kubectl apply -f manifests/', async () => {
+    const applied = await kubectl('apply', '-f', join(REPO_ROOT, 'manifests'));
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain('deployment.apps/trigger-gateway created');
+    expect(applied.stderr).toBe('');
+    const result = await install('-o', 'json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const actions = JSON.parse(result.stdout) as {
+      objects: Array<{ action: string }>;
+      keptLiveConfig: boolean;
+    };
+    expect(actions.objects.map((object) => object.action)).not.toContain('created');
+    expect(actions.keptLiveConfig).toBe(true);
+  });
+
   it('--no-wait returns without waiting and says how to follow the rollout', async () => {
     const result = await install('--no-wait');
     expect(result.exitCode).toBe(0);
@@ -301,7 +316,9 @@ describe('install', () => {
     const before = snapshot();
     const result = await install('--host', 'not a host');
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('--host');
+    expect(result.stderr).toContain('error: --host: invalid host "not a host"');
+    expect(result.stderr).toContain('why: a host is a lowercase DNS name such as hooks.example.com');
+    expect(plane.requests).toEqual([]);
     expect(snapshot()).toEqual(before);
   });
 });

@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runExecutable } from '../support/cli.ts';
+import { writeKubeconfig } from '../support/kubeconfig.ts';
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js');
 
@@ -64,6 +67,20 @@ describe('kubectl finds and runs the plugin', () => {
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('error: no kubeconfig found');
     expect(result.stderr).toContain('try: point KUBECONFIG');
+  });
+
+  it('exits 4 and names the server when the cluster refuses connections', async () => {
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as AddressInfo;
+    await new Promise((done) => server.close(done));
+    const kubeconfig = writeKubeconfig({ server: `http://127.0.0.1:${port}`, context: 'lab' });
+    const result = await runExecutable('kubectl', ['trigger-gateway', 'install'], { KUBECONFIG: kubeconfig });
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain(
+      `error: cannot reach the cluster at http://127.0.0.1:${port} (context "lab"): connection refused`,
+    );
+    expect(result.stderr).toContain('try: kubectl --context lab cluster-info');
   });
 
   const oldMajor = systemNodeMajor();
