@@ -1,0 +1,71 @@
+/**
+ * An in-process fake Kubernetes API server ("local control plane") that the real kubectl and
+ * @kubernetes/client-node can talk to over HTTPS; test/control-plane/*.test.ts shows it in use.
+ */
+import { Authenticator } from './auth.ts';
+import { DEFAULT_TOKEN, writeKubeconfig } from './kubeconfig.ts';
+import { findByKind, findByPlural } from './resources.ts';
+import { Router } from './router.ts';
+import { listen } from './server.ts';
+import { CA_CERT } from './tls.ts';
+import type { ControlPlane, ControlPlaneOptions, KubeObject, PodRuntime, RequestRecord } from './types.ts';
+import { Workspace } from './workspace.ts';
+
+export type {
+  AccessRule,
+  ControlPlane,
+  ControlPlaneOptions,
+  KubeconfigOptions,
+  KubeObject,
+  PodRuntime,
+  RequestRecord,
+  UserSpec,
+} from './types.ts';
+
+/** Every pod is Ready as soon as it starts. */
+export const instantPodRuntime: PodRuntime = {
+  start: async () => 'ready',
+  stop: async () => undefined,
+};
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const workspace = new Workspace(options.podRuntime ?? instantPodRuntime);
+  const authenticator = new Authenticator(options.users ?? { [DEFAULT_TOKEN]: { name: 'admin' } });
+  const requests: RequestRecord[] = [];
+  const http = await listen(() => router, requests);
+  const router = new Router(
+    authenticator,
+    () => http.address,
+    () => workspace,
+  );
+
+  const put = (object: KubeObject): KubeObject => {
+    const type = findByKind(object.apiVersion, object.kind);
+    if (!type) throw new Error(`unknown kind ${object.apiVersion} ${object.kind}`);
+    const namespace = type.namespaced ? (object.metadata.namespace ?? 'default') : undefined;
+    const exists = workspace.store.get(type.plural, namespace, object.metadata.name);
+    const { resourceVersion: _ignored, ...metadata } = object.metadata;
+    const input = { ...object, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } };
+    const stored = exists
+      ? workspace.objects.update(type, input)
+      : workspace.objects.create(type, namespace, input);
+    if (object.status === undefined || !type.subresources.includes('status')) return stored;
+    return workspace.objects.update(type, { ...stored, status: object.status }, { subresource: 'status' });
+  };
+
+  return {
+    url: http.url,
+    ca: CA_CERT,
+    requests,
+    writeKubeconfig: (path, opts) => writeKubeconfig(http.url, path, opts),
+    get: (resource, name, namespace) =>
+      workspace.store.get(resource, findByPlural(resource)?.namespaced ? namespace : undefined, name),
+    list: (resource, namespace) => workspace.store.list(resource, namespace),
+    put,
+    stop: async () => {
+      await workspace.stop();
+      http.server.closeAllConnections();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+    },
+  };
+}

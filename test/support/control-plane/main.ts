@@ -1,0 +1,19 @@
+/**
+ * Runs a control plane until SIGINT/SIGTERM:
+ *   npx tsx test/support/control-plane/main.ts --kubeconfig /tmp/kubeconfig.yaml
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startControlPlane } from './index.ts';
+
+const { values } = parseArgs({ options: { kubeconfig: { type: 'string', default: 'kubeconfig.yaml' } } });
+const plane = await startControlPlane();
+const path = plane.writeKubeconfig(resolve(values.kubeconfig));
+console.log(`control plane listening on ${plane.url}`);
+console.log(`kubeconfig written to ${path} (export KUBECONFIG=${path})`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void plane.stop().then(() => process.exit(0));
+  });
+}

@@ -1,0 +1,79 @@
+/** Parsing request URLs into the resource request they address, and the HTTP exchange types. */
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { findByPath, type ResourceType } from './resources.ts';
+import { methodNotAllowed, pathNotFound } from './status.ts';
+import type { UserSpec } from './types.ts';
+
+export interface ApiRequest {
+  method: string;
+  /** Path within the workspace (without any /clusters/<name> prefix). */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  user: UserSpec;
+}
+
+export type Reply =
+  | { status: number; body: unknown; contentType?: string }
+  | { stream: (res: ServerResponse) => void };
+
+export const json = (body: unknown, status = 200): Reply => ({ status, body });
+
+export interface ResourceRequest {
+  type: ResourceType;
+  verb: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+const VERBS: Record<string, [collection: string, item: string]> = {
+  GET: ['list', 'get'],
+  POST: ['create', 'create'],
+  PUT: ['update', 'update'],
+  PATCH: ['patch', 'patch'],
+  DELETE: ['deletecollection', 'delete'],
+};
+
+/**
+ * The resource a path addresses (/api/v1/..., /apis/<group>/<version>/...), undefined for
+ * non-resource paths such as discovery. Unknown resources are a 404.
+ */
+export function parseResourcePath(
+  method: string,
+  path: string,
+  query: URLSearchParams,
+): ResourceRequest | undefined {
+  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === 'api' && segments.length > 2) {
+    [group, version, rest] = ['', segments[1] ?? '', segments.slice(2)];
+  } else if (segments[0] === 'apis' && segments.length > 3) {
+    [group, version, rest] = [segments[1] ?? '', segments[2] ?? '', segments.slice(3)];
+  } else return undefined;
+
+  // namespaces/<ns>/<resource>/..., except a namespace's own subresources (namespaces/<ns>/status).
+  const namespaceOwn = group === '' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
+  const scoped = rest[0] === 'namespaces' && rest.length >= 3 && !namespaceOwn;
+  const [plural, name, subresource, extra] = scoped ? rest.slice(2) : rest;
+  const namespace = scoped ? rest[1] : undefined;
+  const type = plural ? findByPath(group, version, plural) : undefined;
+  if (!type || extra !== undefined || (namespace && !type.namespaced)) throw pathNotFound();
+  if (subresource && (!name || !type.subresources.includes(subresource))) throw pathNotFound();
+
+  const verbs = VERBS[method];
+  if (!verbs || (method === 'POST' && name)) throw methodNotAllowed();
+  const [collectionVerb, itemVerb] = verbs;
+  const watching = method === 'GET' && ['1', 'true'].includes(query.get('watch') ?? '');
+  const verb = watching ? 'watch' : name ? itemVerb : collectionVerb;
+  return {
+    type,
+    verb,
+    ...(namespace ? { namespace } : {}),
+    ...(name ? { name } : {}),
+    ...(subresource ? { subresource } : {}),
+  };
+}

@@ -1,0 +1,119 @@
+/** The registry of served resource types: one line per kind. */
+
+export type NameRule = 'subdomain' | 'label' | 'dns1035';
+
+export interface ResourceType {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  subresources: string[];
+  nameRule: NameRule;
+  /** Built-in types accept strategic merge patch; custom resources answer 415 like the real server. */
+  strategicMerge: boolean;
+  /** Deletion leaves the object Terminating until a controller finalizes it (pods, namespaces). */
+  graceful: boolean;
+}
+
+interface Traits {
+  short?: string[];
+  categories?: string[];
+  sub?: string[];
+  name?: NameRule;
+  cluster?: true;
+  crd?: true;
+  graceful?: true;
+}
+
+function type(groupVersion: string, kind: string, plural: string, traits: Traits = {}): ResourceType {
+  const [group, version] = groupVersion.includes('/') ? groupVersion.split('/') : ['', groupVersion];
+  return {
+    group: group ?? '',
+    version: version ?? '',
+    kind,
+    plural,
+    singular: kind.toLowerCase(),
+    namespaced: !traits.cluster,
+    shortNames: traits.short ?? [],
+    categories: traits.categories ?? [],
+    subresources: traits.sub ?? [],
+    nameRule: traits.name ?? 'subdomain',
+    strategicMerge: !traits.crd,
+    graceful: traits.graceful ?? false,
+  };
+}
+
+const ALL = ['all'];
+
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  type('v1', 'Namespace', 'namespaces', {
+    short: ['ns'],
+    sub: ['status'],
+    name: 'label',
+    cluster: true,
+    graceful: true,
+  }),
+  type('v1', 'ConfigMap', 'configmaps', { short: ['cm'] }),
+  type('v1', 'Secret', 'secrets'),
+  type('v1', 'Service', 'services', { short: ['svc'], categories: ALL, sub: ['status'], name: 'dns1035' }),
+  type('v1', 'ServiceAccount', 'serviceaccounts', { short: ['sa'] }),
+  type('v1', 'Endpoints', 'endpoints', { short: ['ep'] }),
+  type('v1', 'Pod', 'pods', { short: ['po'], categories: ALL, sub: ['status'], graceful: true }),
+  type('v1', 'Event', 'events', { short: ['ev'] }),
+  type('apps/v1', 'Deployment', 'deployments', {
+    short: ['deploy'],
+    categories: ALL,
+    sub: ['status', 'scale'],
+  }),
+  type('apps/v1', 'ReplicaSet', 'replicasets', { short: ['rs'], categories: ALL, sub: ['status', 'scale'] }),
+  type('networking.k8s.io/v1', 'Ingress', 'ingresses', { short: ['ing'], sub: ['status'] }),
+  type('networking.k8s.io/v1', 'IngressClass', 'ingressclasses', { cluster: true }),
+  type('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { short: ['pdb'], sub: ['status'] }),
+  type('triggers.tekton.dev/v1beta1', 'EventListener', 'eventlisteners', {
+    short: ['el'],
+    categories: ['tekton', 'tekton-triggers'],
+    sub: ['status'],
+    crd: true,
+  }),
+];
+
+export const apiVersionOf = (t: ResourceType) => (t.group ? `${t.group}/${t.version}` : t.version);
+
+export function findByPath(group: string, version: string, plural: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.group === group && t.version === version && t.plural === plural);
+}
+
+export function findByKind(apiVersion: string, kind: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
+}
+
+export function findByPlural(plural: string): ResourceType | undefined {
+  return RESOURCE_TYPES.find((t) => t.plural === plural);
+}
+
+/** Group versions in discovery order (core first). */
+export function groupVersions(): Array<{ group: string; version: string; types: ResourceType[] }> {
+  const out: Array<{ group: string; version: string; types: ResourceType[] }> = [];
+  for (const t of RESOURCE_TYPES) {
+    const gv = out.find((g) => g.group === t.group && g.version === t.version);
+    if (gv) gv.types.push(t);
+    else out.push({ group: t.group, version: t.version, types: [t] });
+  }
+  return out;
+}
+
+export const SUBRESOURCE_VERBS = ['get', 'patch', 'update'];
+export const RESOURCE_VERBS = [
+  'create',
+  'delete',
+  'deletecollection',
+  'get',
+  'list',
+  'patch',
+  'update',
+  'watch',
+];
