@@ -40,6 +40,20 @@ async function readLiveConfig(kube: KubeClient, objects: KubeObject[]): Promise<
   return live && isManagedByUs(live) ? live.data?.[CONFIG_KEY] : undefined;
 }
 
+/** A write failed after the dry run passed (a server fault, a race): say how far it got and how to finish. */
+function stoppedHalfway(error: unknown, applied: number, total: number): unknown {
+  if (!(error instanceof GatewayError)) return error;
+  return new GatewayError(error.message, {
+    why: `${error.why ? `${error.why}; ` : ''}install stopped after applying ${applied} of ${total} objects`,
+    next: [
+      'run the same install again: it applies what is missing and leaves the rest unchanged',
+      ...error.next,
+    ],
+    exitCode: error.exitCode,
+    cause: error,
+  });
+}
+
 /**
  * Applies the bundled gateway with server-side apply: create, upgrade or no-op alike.
  * Nothing is written until every object has passed a server-side dry run, so a refusal
@@ -99,8 +113,13 @@ export async function installGateway(
     action: 'skipped',
     reason: 'it existed before install and is left as it is',
   }));
-  for (const { object, live } of toApply) {
-    const applied = await kube.apply(object, { force: true });
+  for (const [index, { object, live }] of toApply.entries()) {
+    let applied: KubeObject;
+    try {
+      applied = await kube.apply(object, { force: true });
+    } catch (error) {
+      throw stoppedHalfway(error, index, toApply.length);
+    }
     const action: InstallAction = !live
       ? 'created'
       : applied.metadata.resourceVersion === live.metadata.resourceVersion
