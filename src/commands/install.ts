@@ -34,8 +34,7 @@ function checkOptions(options: GatewayOptions): void {
 export default class Install extends GatewayCommand<typeof Install> {
   static override summary = 'Install or upgrade the gateway in a namespace.';
 
-  static override description =
-    `Applies the bundled gateway (HAProxy Deployment, its ConfigMap, Services, PodDisruptionBudget and Ingress) with server-side apply, then waits for the rollout.
+  static override description = `Applies the bundled gateway (HAProxy Deployment, its ConfigMap, Services, PodDisruptionBudget and Ingress) with server-side apply, then waits for the rollout.
 
 Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was.`;
 

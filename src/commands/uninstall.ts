@@ -8,8 +8,7 @@ import { createProgress } from '../ui/progress.ts';
 export default class Uninstall extends GatewayCommand<typeof Uninstall> {
   static override summary = 'Remove the gateway, and only what install created.';
 
-  static override description =
-    `Finds the objects install created by their app.kubernetes.io/managed-by label, in the gateway namespace and the echo backend's namespace, and deletes them. A namespace install created is deleted only when nothing else lives in it. Objects trigger-gateway did not create are never touched.`;
+  static override description = `Finds the objects install created by their app.kubernetes.io/managed-by label, in the gateway namespace and the echo backend's namespace, and deletes them. A namespace install created is deleted only when nothing else lives in it. Objects trigger-gateway did not create are never touched.`;
 
   static override examples = [
     { description: 'See what would be removed', command: '<%= config.bin %> <%= command.id %> --dry-run' },

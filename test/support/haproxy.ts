@@ -42,8 +42,7 @@ export const HAPROXY_MISSING =
 export function bundledGatewayConfig(withEcho: boolean): string {
   const objects = renderGatewayManifests(loadBundledManifests(), { ...DEFAULT_GATEWAY_OPTIONS, withEcho });
   const configMap = objects.find((object) => object.kind === 'ConfigMap') as
-    | { data?: Record<string, string> }
-    | undefined;
+    { data?: Record<string, string> } | undefined;
   const cfg = configMap?.data?.['haproxy.cfg'];
   if (cfg === undefined) throw new Error('the rendered manifests have no haproxy.cfg');
   return cfg;

@@ -15,8 +15,7 @@ export interface ApiRequest {
 }
 
 export type Reply =
-  | { status: number; body: unknown; contentType?: string }
-  | { stream: (res: ServerResponse) => void };
+  { status: number; body: unknown; contentType?: string } | { stream: (res: ServerResponse) => void };
 
 export const json = (body: unknown, status = 200): Reply => ({ status, body });
 

@@ -3,8 +3,7 @@ import { badRequest } from './status.ts';
 import type { KubeObject } from './types.ts';
 
 type Requirement =
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | '!exists' };
+  { key: string; op: 'in' | 'notin'; values: string[] } | { key: string; op: 'exists' | '!exists' };
 
 export type Predicate = (object: KubeObject) => boolean;
 
