@@ -36,7 +36,7 @@ export function findHaproxy(): string | undefined {
 }
 
 export const HAPROXY_MISSING =
-  'haproxy is not installed (apt-get install haproxy, or set HAPROXY_BIN); these tests are skipped outside CI';
+  'haproxy is not installed (apt-get install haproxy, or set HAPROXY_BIN); skipped here; CI requires it';
 
 /** The haproxy.cfg install would put in the ConfigMap, with or without the echo route. */
 export function bundledGatewayConfig(withEcho: boolean): string {
