@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
 import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
+import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
 import { type ControlPlane, type KubeObject, startControlPlane } from '../support/control-plane/index.ts';
 
 const NS = 'trigger-gateway';
@@ -87,16 +88,7 @@ describe('install --dry-run', () => {
     ]);
     expect(result.exitCode).toBe(0);
     const objects = yaml.loadAll(result.stdout) as KubeObject[];
-    expect(objects.map((object) => object.kind)).toEqual([
-      'Namespace',
-      'ServiceAccount',
-      'ConfigMap',
-      'Deployment',
-      'Service',
-      'Service',
-      'PodDisruptionBudget',
-      'Ingress',
-    ]);
+    expect(objects.map(kindAndName)).toEqual(BUNDLED_GATEWAY_OBJECTS);
     expect(JSON.stringify(objects)).toContain('hooks.example.com');
   });
 

@@ -19,6 +19,7 @@ import {
   ROUTES_END,
 } from '../../src/haproxy/gateway-config.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, DEFAULT_GATEWAY_OPTIONS } from '../../src/manifests/render.ts';
+import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
 import type { KubeObject } from '../../src/manifests/types.ts';
 
 const MANIFESTS = fileURLToPath(new URL('../../manifests/', import.meta.url));
@@ -136,16 +137,7 @@ function expectHardened(pod: PodSpec): void {
 describe('the bundled files', () => {
   it('hold one object each, Namespace first, in an order kubectl apply -f can follow', () => {
     for (const { file, objects } of [...gatewayFiles, ...echoFiles]) expect(objects, file).toHaveLength(1);
-    expect(gateway.map((object) => object.kind)).toEqual([
-      'Namespace',
-      'ServiceAccount',
-      'ConfigMap',
-      'Deployment',
-      'Service',
-      'Service',
-      'PodDisruptionBudget',
-      'Ingress',
-    ]);
+    expect(gateway.map(kindAndName)).toEqual(BUNDLED_GATEWAY_OBJECTS);
     expect(echo.map((object) => object.kind)).toEqual(['Namespace', 'Deployment', 'Service']);
   });
 
@@ -154,17 +146,7 @@ describe('the bundled files', () => {
   });
 
   it('put every gateway object in trigger-gateway, named trigger-gateway unless documented otherwise', () => {
-    const names = gateway.map((object) => `${object.kind}/${object.metadata.name}`);
-    expect(names).toEqual([
-      'Namespace/trigger-gateway',
-      'ServiceAccount/trigger-gateway',
-      'ConfigMap/trigger-gateway-haproxy',
-      'Deployment/trigger-gateway',
-      'Service/trigger-gateway',
-      'Service/trigger-gateway-metrics',
-      'PodDisruptionBudget/trigger-gateway',
-      'Ingress/trigger-gateway',
-    ]);
+    expect(gateway.map(kindAndName)).toEqual(BUNDLED_GATEWAY_OBJECTS);
     for (const object of gateway.filter((object) => object.kind !== 'Namespace')) {
       expect(object.metadata.namespace, object.kind).toBe('trigger-gateway');
     }

@@ -15,6 +15,7 @@ import {
   renderGatewayManifests,
 } from '../../src/manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../../src/manifests/types.ts';
+import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
 
 const bundle = loadBundledManifests();
 
@@ -72,16 +73,7 @@ describe('renderGatewayManifests with the defaults', () => {
   const objects = render();
 
   it('renders the bundle in a stable order, Namespace first and Ingress last', () => {
-    expect(objects.map((object) => `${object.kind}/${object.metadata.name}`)).toEqual([
-      'Namespace/trigger-gateway',
-      'ServiceAccount/trigger-gateway',
-      'ConfigMap/trigger-gateway-haproxy',
-      'Deployment/trigger-gateway',
-      'Service/trigger-gateway',
-      'Service/trigger-gateway-metrics',
-      'PodDisruptionBudget/trigger-gateway',
-      'Ingress/trigger-gateway',
-    ]);
+    expect(objects.map(kindAndName)).toEqual(BUNDLED_GATEWAY_OBJECTS);
   });
 
   it('keeps the bundled config, with its checksum on the pod template', () => {
