@@ -108,6 +108,7 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     const progress = createProgress();
     try {
       const result = await installGateway(kube, { options, wait: flags.wait, timeoutMs }, progress);
+      progress.stop();
       this.printResult<InstallResult>(result, flags.output, renderInstallResult);
       return result;
     } finally {

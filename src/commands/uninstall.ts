@@ -37,6 +37,7 @@ export default class Uninstall extends GatewayCommand<typeof Uninstall> {
         { namespace: kube.namespace, extraNamespaces: [ECHO_NAMESPACE], dryRun: flags['dry-run'] },
         progress,
       );
+      progress.stop();
       this.printResult<UninstallResult>(result, flags.output, renderUninstallResult);
       return result;
     } finally {

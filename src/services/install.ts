@@ -126,7 +126,7 @@ export async function installGateway(
         ? 'unchanged'
         : 'configured';
     results.push({ ...summarize(object), action });
-    progress.done(`${summarize(object).id} ${action}`);
+    progress.update(`${summarize(object).id} ${action}`);
   }
 
   const result: InstallResult = {

@@ -5,7 +5,7 @@ import { styleFor } from './style.ts';
 export interface Progress {
   /** The current activity; replaces the previous one. */
   update(message: string): void;
-  /** A finished step, kept on screen. */
+  /** A finished step, kept on screen; it ends the current activity. */
   done(message: string): void;
   /** A remark the user should read, kept on screen. */
   warn(message: string): void;
@@ -30,9 +30,10 @@ export function createProgress(
   const clear = () => {
     if (live && current !== undefined) stream.write('\r\u001b[2K');
   };
-  const keep = (line: string) => {
+  const keep = (line: string, finished: boolean) => {
     clear();
     stream.write(`${line}\n`);
+    if (finished) current = undefined;
     draw();
   };
 
@@ -48,10 +49,10 @@ export function createProgress(
       draw();
     },
     done(message) {
-      keep(`${style.green('✓')} ${message}`);
+      keep(`${style.green('✓')} ${message}`, true);
     },
     warn(message) {
-      keep(`${style.yellow('!')} ${message}`);
+      keep(`${style.yellow('!')} ${message}`, false);
     },
     stop() {
       if (timer) clearInterval(timer);
