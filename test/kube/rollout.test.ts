@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { podProblems, rolloutState } from '../../src/kube/rollout.ts';
+
+function deployment(status: Record<string, unknown>, generation = 2, replicas = 2) {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'trigger-gateway', generation },
+    spec: { replicas },
+    status,
+  };
+}
+
+describe('rolloutState follows kubectl rollout status', () => {
+  it('waits until the controller has seen the new spec', () => {
+    const state = rolloutState(
+      deployment({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
+    );
+    expect(state.done).toBe(false);
+    expect(state.message).toBe('Waiting for deployment/trigger-gateway spec update to be observed');
+  });
+
+  it('counts updated, old and available replicas in that order', () => {
+    expect(rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 1 })).message).toBe(
+      'Waiting for deployment/trigger-gateway: 1 of 2 new replicas have been updated',
+    );
+    expect(rolloutState(deployment({ observedGeneration: 2, replicas: 3, updatedReplicas: 2 })).message).toBe(
+      'Waiting for deployment/trigger-gateway: 1 old replicas are pending termination',
+    );
+    expect(
+      rolloutState(
+        deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 1 }),
+      ).message,
+    ).toBe('Waiting for deployment/trigger-gateway: 1 of 2 updated replicas are available');
+  });
+
+  it('is done when every replica is updated and available', () => {
+    const state = rolloutState(
+      deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
+    );
+    expect(state).toMatchObject({ done: true, ready: 2, desired: 2 });
+  });
+
+  it('stops waiting once the progress deadline is exceeded', () => {
+    const state = rolloutState(
+      deployment({
+        observedGeneration: 2,
+        updatedReplicas: 0,
+        conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
+      }),
+    );
+    expect(state).toMatchObject({ done: false, stuck: true });
+  });
+});
+
+describe('podProblems', () => {
+  it('names each pod with its waiting reason and message', () => {
+    const problems = podProblems([
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'trigger-gateway-abc-1' },
+        status: {
+          containerStatuses: [
+            {
+              name: 'haproxy',
+              ready: false,
+              state: { waiting: { reason: 'ImagePullBackOff', message: 'pull access denied' } },
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'trigger-gateway-abc-2' },
+        status: {
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/3 nodes are available',
+            },
+          ],
+        },
+      },
+    ]);
+    expect(problems).toEqual([
+      'pod trigger-gateway-abc-1: ImagePullBackOff: pull access denied',
+      'pod trigger-gateway-abc-2: Unschedulable: 0/3 nodes are available',
+    ]);
+  });
+});
