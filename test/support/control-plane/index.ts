@@ -8,15 +8,29 @@ import { findByKind, findByPlural } from './resources.ts';
 import { Router } from './router.ts';
 import { listen } from './server.ts';
 import { CA_CERT } from './tls.ts';
-import type { ControlPlane, ControlPlaneOptions, KubeObject, PodRuntime, RequestRecord } from './types.ts';
+import { LocalDataPlane } from './data-plane/index.ts';
+import type {
+  ControlPlane,
+  ControlPlaneOptions,
+  ControlPlaneWithDataPlane,
+  DataPlaneOptions,
+  KubeObject,
+  PodRuntime,
+  RequestRecord,
+} from './types.ts';
 import { Workspace } from './workspace.ts';
 
 export type {
   AccessRule,
   ControlPlane,
   ControlPlaneOptions,
+  ControlPlaneWithDataPlane,
+  DataPlane,
+  DataPlaneOptions,
+  DataPlaneProcess,
   KubeconfigOptions,
   KubeObject,
+  PodRef,
   PodRuntime,
   RequestRecord,
   UserSpec,
@@ -28,11 +42,27 @@ export const instantPodRuntime: PodRuntime = {
   stop: async () => undefined,
 };
 
+export async function startControlPlane(
+  options: ControlPlaneOptions & { dataPlane: true | DataPlaneOptions },
+): Promise<ControlPlaneWithDataPlane>;
+export async function startControlPlane(options?: ControlPlaneOptions): Promise<ControlPlane>;
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const workspace = new Workspace(options.podRuntime ?? instantPodRuntime);
+  const fallback = options.podRuntime ?? instantPodRuntime;
+  const dataPlane = options.dataPlane
+    ? new LocalDataPlane(options.dataPlane === true ? {} : options.dataPlane, fallback)
+    : undefined;
+  const workspace = new Workspace(dataPlane ?? fallback);
+  dataPlane?.attach(workspace.store);
   const authenticator = new Authenticator(options.users ?? { [DEFAULT_TOKEN]: { name: 'admin' } });
   const requests: RequestRecord[] = [];
-  const http = await listen(() => router, requests);
+  let http: Awaited<ReturnType<typeof listen>>;
+  try {
+    http = await listen(() => router, requests);
+  } catch (error) {
+    await workspace.stop();
+    await dataPlane?.close();
+    throw error;
+  }
   const router = new Router(
     authenticator,
     () => http.address,
@@ -62,8 +92,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       workspace.store.get(resource, findByPlural(resource)?.namespaced ? namespace : undefined, name),
     list: (resource, namespace) => workspace.store.list(resource, namespace),
     put,
+    ...(dataPlane ? { dataPlane } : {}),
     stop: async () => {
       await workspace.stop();
+      await dataPlane?.close();
       http.server.closeAllConnections();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
     },

@@ -1,13 +1,19 @@
 /**
  * Runs a control plane until SIGINT/SIGTERM:
- *   npx tsx test/support/control-plane/main.ts --kubeconfig /tmp/kubeconfig.yaml
+ *   npx tsx test/support/control-plane/main.ts --kubeconfig /tmp/kubeconfig.yaml [--data-plane]
+ * With --data-plane, HAProxy and echo pods run as local processes (see data-plane/index.ts).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startControlPlane } from './index.ts';
 
-const { values } = parseArgs({ options: { kubeconfig: { type: 'string', default: 'kubeconfig.yaml' } } });
-const plane = await startControlPlane();
+const { values } = parseArgs({
+  options: {
+    kubeconfig: { type: 'string', default: 'kubeconfig.yaml' },
+    'data-plane': { type: 'boolean', default: false },
+  },
+});
+const plane = await startControlPlane({ dataPlane: values['data-plane'] });
 const path = plane.writeKubeconfig(resolve(values.kubeconfig));
 console.log(`control plane listening on ${plane.url}`);
 console.log(`kubeconfig written to ${path} (export KUBECONFIG=${path})`);

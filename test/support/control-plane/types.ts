@@ -36,13 +36,58 @@ export interface PodRuntime {
   start(pod: KubeObject): Promise<'ready' | 'never-ready'>;
   /** Called when a pod is deleted; the pod disappears from the API once this resolves. */
   stop(pod: KubeObject): Promise<void>;
+  /** The pod's IP, asked for once before start(); default 127.0.0.<2..251>, handed out in turn. */
+  podIP?(pod: KubeObject): string;
+}
+
+export interface DataPlaneOptions {
+  /** The HAProxy binary; default HAPROXY_BIN, /usr/sbin/haproxy, then haproxy on PATH. */
+  haproxyBin?: string;
+  /** How long a container may take to pass its readiness check before its pod fails; default 6000. */
+  readyTimeoutMs?: number;
+}
+
+/** A pod as the data plane accessors take it: the object, or "namespace/name" (the latest pod of that name). */
+export type PodRef = KubeObject | string;
+
+/** A container the data plane runs as a local process. */
+export interface DataPlaneProcess {
+  namespace: string;
+  pod: string;
+  uid: string;
+  podIP: string;
+  container: string;
+  image: string;
+  kind: 'haproxy' | 'echo';
+  pid: number;
+  /** False once the process has exited (pod stopped, or the process died). */
+  running: boolean;
+  exitCode: number | null;
+}
+
+/** Pods as local processes, Services as loopback listeners, a DNS for <svc>.<ns>.svc.cluster.local. */
+export interface DataPlane {
+  /** Where to connect to reach a Service's port: its own loopback address and (as root) the same port. */
+  serviceAddress(namespace: string, name: string, port: number): { host: string; port: number };
+  /** The pod IP and a container port (a number, a port name, or by default the first declared port). */
+  podAddress(pod: PodRef, port?: number | string): { host: string; port: number };
+  /** Every process started, running or not, in start order by pod. */
+  processes(): DataPlaneProcess[];
+  /** A container's stdout and stderr so far (default: the first container run as a process); kept after the pod is gone. */
+  logs(pod: PodRef, container?: string): string;
+  /** What the cluster DNS answers for an A query: addresses, or undefined for NXDOMAIN. */
+  lookup(name: string): string[] | undefined;
+  /** Resolves once every Service listener opened so far is listening. */
+  settled(): Promise<void>;
 }
 
 export interface ControlPlaneOptions {
   /** Bearer token -> user; default { 'admin-token': { name: 'admin' } }. */
   users?: Record<string, UserSpec>;
-  /** Default: every pod is Ready at once. */
+  /** Default: every pod is Ready at once. With dataPlane, the runtime for pods it does not run itself. */
   podRuntime?: PodRuntime;
+  /** Run HAProxy and echo pods as local processes and serve Services and DNS on loopback; default off. */
+  dataPlane?: boolean | DataPlaneOptions;
 }
 
 export interface RequestRecord {
@@ -75,5 +120,12 @@ export interface ControlPlane {
   put(object: KubeObject): KubeObject;
   /** Every request served, in order. */
   requests: RequestRecord[];
+  /** Set when started with `dataPlane`. */
+  dataPlane?: DataPlane;
+  /** Stops the controllers, every pod (and its processes), the data plane, then the API server. */
   stop(): Promise<void>;
+}
+
+export interface ControlPlaneWithDataPlane extends ControlPlane {
+  dataPlane: DataPlane;
 }

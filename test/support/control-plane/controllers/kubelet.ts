@@ -48,7 +48,7 @@ export class Kubelet {
         p.spec = { ...(p.spec as object), nodeName: NODE_NAME };
       });
     }
-    const podIP = `127.0.0.${(this.nextIP++ % 250) + 2}`;
+    const podIP = this.runtime.podIP?.(pod) ?? `127.0.0.${(this.nextIP++ % 250) + 2}`;
     const started = this.write(
       pod,
       (p) => {

@@ -1,0 +1,405 @@
+/**
+ * The data plane: pods as real local processes, Services as loopback listeners, and a cluster DNS.
+ * - A container whose image names `haproxy` runs the HAProxy binary on the config its ConfigMap volume
+ *   holds at pod start (localized, see haproxy-config.ts); one whose image names `http-https-echo`
+ *   runs echo-server.mjs. Any other pod goes to the fallback runtime (Ready at once by default).
+ * - A pod is Ready once its containers' readinessProbe (httpGet) answers 2xx/3xx on the pod IP (or a
+ *   TCP connect to its first port when it has none), and HAProxy has asked the cluster DNS for each of
+ *   its run-time resolved servers once. A container that exits, or is not ready within readyTimeoutMs,
+ *   is stopped and leaves its pod Running but never Ready (restartPolicy Never: Failed); its output
+ *   (stdout and stderr) stays readable through logs(). There are no container restarts.
+ * - Each HAProxy pod gets its own DNS socket (same answers for all), so its queries can be told apart.
+ * - Deleting a pod stops its processes (HAProxy: SIGUSR1, the soft stop; others SIGTERM; SIGKILL
+ *   after STOP_GRACE_MS) before it leaves the API.
+ */
+import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Store } from '../store.ts';
+import type {
+  DataPlane,
+  DataPlaneOptions,
+  DataPlaneProcess,
+  KubeObject,
+  PodRef,
+  PodRuntime,
+} from '../types.ts';
+import { AddressPlan } from './addresses.ts';
+import { type DnsServer, type Lookup, startDnsServer, TYPE_A } from './dns.ts';
+import { localizeHaproxyConfig, resolvedServerNames } from './haproxy-config.ts';
+import { ContainerProcess, httpStatus, pause, tcpAccepts } from './process.ts';
+import { hasServiceAddress, readyEndpoints, ServiceProxy } from './proxy.ts';
+
+const ECHO_SERVER = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
+const DEFAULT_HAPROXY_CONFIG = '/usr/local/etc/haproxy/haproxy.cfg';
+const READY_TIMEOUT_MS = 6000;
+const READY_PAUSE_MS = 20;
+const STOP_GRACE_MS = 3000;
+const CLUSTER_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+
+type Kind = 'haproxy' | 'echo' | 'other';
+
+interface Container {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  readinessProbe?: { httpGet?: { path?: string; port: number | string } };
+}
+
+interface Volume {
+  name: string;
+  configMap?: { name: string; optional?: boolean; items?: Array<{ key: string; path: string }> };
+}
+
+interface RunningContainer {
+  name: string;
+  image: string;
+  kind: Kind;
+  process?: ContainerProcess;
+  /** What the data plane itself has to say (e.g. a missing ConfigMap), ahead of the process output. */
+  note: string;
+}
+
+interface PodState {
+  uid: string;
+  namespace: string;
+  name: string;
+  ip: string;
+  dir: string;
+  containers: RunningContainer[];
+  dns?: DnsServer;
+  stopped: boolean;
+}
+
+const containersOf = (pod: KubeObject) => (pod.spec as { containers?: Container[] }).containers ?? [];
+
+function kindOf(image: string | undefined): Kind {
+  if (image?.includes('haproxy')) return 'haproxy';
+  if (image?.includes('http-https-echo')) return 'echo';
+  return 'other';
+}
+
+/** HAPROXY_BIN, Debian's /usr/sbin/haproxy, the first haproxy on PATH, else plain `haproxy`. */
+export function defaultHaproxy(): string {
+  const candidates = [
+    process.env.HAPROXY_BIN,
+    '/usr/sbin/haproxy',
+    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'haproxy')),
+  ];
+  const found = candidates.find((path) => {
+    if (!path) return false;
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return found ?? 'haproxy';
+}
+
+export class LocalDataPlane implements PodRuntime, DataPlane {
+  private readonly haproxy: string;
+  private readonly readyTimeoutMs: number;
+  private readonly addresses = new AddressPlan();
+  private readonly pods = new Map<string, PodState>();
+  /** "namespace/name" -> uid of the latest pod of that name. */
+  private readonly latest = new Map<string, string>();
+  private readonly killAll = () => {
+    for (const pod of this.pods.values()) for (const c of pod.containers) c.process?.killNow();
+  };
+  private store?: Store;
+  private proxy?: ServiceProxy;
+  private unsubscribe?: () => void;
+
+  constructor(
+    options: DataPlaneOptions,
+    private readonly fallback: PodRuntime,
+  ) {
+    this.haproxy = options.haproxyBin ?? defaultHaproxy();
+    this.readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
+    // A test process that dies without stop() must not leave HAProxy running forever.
+    process.on('exit', this.killAll);
+  }
+
+  /** Starts serving the workspace's Services. */
+  attach(store: Store): void {
+    this.store = store;
+    const proxy = new ServiceProxy(store, this.addresses);
+    this.proxy = proxy;
+    for (const svc of store.list('services')) proxy.sync(svc.metadata.namespace ?? '', svc.metadata.name);
+    this.unsubscribe = store.subscribe((event) => {
+      if (event.resource === 'services')
+        proxy.sync(event.object.metadata.namespace ?? '', event.object.metadata.name);
+    });
+  }
+
+  // PodRuntime
+
+  podIP(): string {
+    return this.addresses.pod();
+  }
+
+  async start(pod: KubeObject): Promise<'ready' | 'never-ready'> {
+    const containers = containersOf(pod);
+    const kinds = containers.map((c) => kindOf(c.image));
+    if (kinds.every((k) => k === 'other')) return this.fallback.start(pod);
+    const state: PodState = {
+      uid: String(pod.metadata.uid),
+      namespace: pod.metadata.namespace ?? 'default',
+      name: pod.metadata.name,
+      ip: String((pod.status as { podIP?: string } | undefined)?.podIP ?? this.addresses.pod()),
+      dir: mkdtempSync(join(tmpdir(), 'data-plane-pod-')),
+      containers: containers.map((c, i) => ({
+        name: c.name,
+        image: c.image ?? '',
+        kind: kinds[i] ?? 'other',
+        note: '',
+      })),
+      stopped: false,
+    };
+    this.pods.set(state.uid, state);
+    this.latest.set(`${state.namespace}/${state.name}`, state.uid);
+    try {
+      await Promise.all(
+        containers.map((c, i) => this.run(pod, state, c, state.containers[i] as RunningContainer)),
+      );
+    } catch (error) {
+      await this.halt(state);
+      // A restartPolicy Always pod (every Deployment's) is never Failed in a cluster: it would crash-loop
+      // Running and not Ready. A Failed one would make its ReplicaSet create replacements without end.
+      if ((pod.spec as { restartPolicy?: string }).restartPolicy === 'Never') throw error;
+      return 'never-ready';
+    }
+    return state.stopped ? 'never-ready' : 'ready';
+  }
+
+  async stop(pod: KubeObject): Promise<void> {
+    const state = this.pods.get(String(pod.metadata.uid));
+    if (!state) return this.fallback.stop(pod);
+    await this.halt(state);
+  }
+
+  // DataPlane
+
+  serviceAddress(namespace: string, name: string, port: number): { host: string; port: number } {
+    if (!this.proxy) return { host: this.addresses.service(namespace, name), port };
+    return this.proxy.address(namespace, name, port);
+  }
+
+  podAddress(pod: PodRef, port?: number | string): { host: string; port: number } {
+    const state = this.find(pod);
+    const object =
+      typeof pod === 'string' ? this.store?.get('pods', pod.split('/')[0], pod.split('/')[1] ?? '') : pod;
+    const ip = state?.ip ?? (object?.status as { podIP?: string } | undefined)?.podIP;
+    if (!ip) throw new Error(`pod ${describe(pod)} has no address`);
+    const ports = object ? containersOf(object).flatMap((c) => c.ports ?? []) : [];
+    const number =
+      typeof port === 'number'
+        ? port
+        : port === undefined
+          ? ports[0]?.containerPort
+          : (ports.find((p) => p.name === port)?.containerPort ??
+            (/^\d+$/.test(port) ? Number(port) : undefined));
+    if (number === undefined) throw new Error(`pod ${describe(pod)} has no port ${port ?? ''}`);
+    return { host: ip, port: number };
+  }
+
+  processes(): DataPlaneProcess[] {
+    return [...this.pods.values()].flatMap((pod) =>
+      pod.containers.flatMap((c) =>
+        c.process
+          ? [
+              {
+                namespace: pod.namespace,
+                pod: pod.name,
+                uid: pod.uid,
+                podIP: pod.ip,
+                container: c.name,
+                image: c.image,
+                kind: c.kind as 'haproxy' | 'echo',
+                pid: c.process.pid,
+                running: c.process.running,
+                exitCode: c.process.exitCode,
+              },
+            ]
+          : [],
+      ),
+    );
+  }
+
+  logs(pod: PodRef, container?: string): string {
+    const state = this.find(pod);
+    if (!state) throw new Error(`the data plane ran no pod ${describe(pod)}`);
+    const c =
+      container === undefined
+        ? state.containers.find((x) => x.kind !== 'other')
+        : state.containers.find((x) => x.name === container);
+    if (!c) throw new Error(`pod ${describe(pod)} has no container ${container ?? ''}`);
+    return `${c.note}${c.process?.log() ?? ''}`;
+  }
+
+  lookup(name: string): string[] | undefined {
+    return this.resolve(name.toLowerCase().replace(/\.$/, ''), TYPE_A);
+  }
+
+  async settled(): Promise<void> {
+    await this.proxy?.settled();
+  }
+
+  /** Stops whatever still runs, the Service listeners, and releases the address block. */
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all([...this.pods.values()].map((state) => this.halt(state)));
+    await this.proxy?.close();
+    this.addresses.close();
+    process.off('exit', this.killAll);
+  }
+
+  // Internals
+
+  private readonly resolve: Lookup = (name, type) => {
+    const match = CLUSTER_NAME.exec(name);
+    const svc = match && this.store?.get('services', match[3], match[1] ?? '');
+    if (!match || !svc) return undefined;
+    if (type !== TYPE_A) return [];
+    if (hasServiceAddress(svc)) return [this.addresses.service(match[3] ?? '', match[1] ?? '')];
+    if (!this.store) return [];
+    return readyEndpoints(this.store, svc).map((pod) => String((pod.status as { podIP: string }).podIP));
+  };
+
+  private find(pod: PodRef): PodState | undefined {
+    const uid = typeof pod === 'string' ? this.latest.get(pod) : String(pod.metadata.uid);
+    return uid === undefined ? undefined : this.pods.get(uid);
+  }
+
+  private async run(pod: KubeObject, state: PodState, spec: Container, c: RunningContainer): Promise<void> {
+    if (c.kind === 'other') return;
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: state.name };
+    for (const variable of spec.env ?? [])
+      if (variable.value !== undefined) env[variable.name] = variable.value;
+    let probeNames: string[] = [];
+    if (c.kind === 'haproxy') {
+      const mounts = this.mountConfigMaps(pod, state, spec, c);
+      const configArg = [...(spec.command ?? []), ...(spec.args ?? [])];
+      const f = configArg.indexOf('-f');
+      const configPath =
+        (basename(configArg[0] ?? '') === 'haproxy' && f >= 0 ? configArg[f + 1] : undefined) ??
+        DEFAULT_HAPROXY_CONFIG;
+      const mount = mounts.find((m) => configPath.startsWith(`${m.mountPath.replace(/\/+$/, '')}/`));
+      if (!mount) {
+        c.note += `data plane: ${configPath} is on no ConfigMap volume\n`;
+        throw new Error(`pod ${state.namespace}/${state.name}: ${configPath} is on no ConfigMap volume`);
+      }
+      const local = join(mount.dir, configPath.slice(mount.mountPath.replace(/\/+$/, '').length + 1));
+      state.dns ??= await startDnsServer(this.resolve);
+      // Stopped while the DNS server started: halt() has run already, so nothing may start now.
+      if (state.stopped) {
+        await state.dns.close();
+        return;
+      }
+      const cfg = localizeHaproxyConfig(readFileSync(local, 'utf8'), {
+        podIP: state.ip,
+        mounts,
+        dns: { host: state.dns.host, port: state.dns.port },
+      });
+      writeFileSync(local, cfg);
+      probeNames = resolvedServerNames(cfg);
+      c.process = new ContainerProcess(this.haproxy, ['-db', '-f', local], env, state.dir);
+    } else {
+      env.POD_IP = state.ip;
+      env.HTTP_PORT ??= String(spec.ports?.[0]?.containerPort ?? 8080);
+      c.process = new ContainerProcess(process.execPath, [ECHO_SERVER], env, state.dir);
+    }
+    await this.waitReady(state, spec, c, probeNames);
+  }
+
+  /** Writes each ConfigMap volume the container mounts into its own directory under the pod's. */
+  private mountConfigMaps(pod: KubeObject, state: PodState, spec: Container, c: RunningContainer) {
+    const volumes = (pod.spec as { volumes?: Volume[] }).volumes ?? [];
+    const mounts: Array<{ mountPath: string; dir: string }> = [];
+    for (const mount of spec.volumeMounts ?? []) {
+      const source = volumes.find((v) => v.name === mount.name)?.configMap;
+      if (!source) continue;
+      const configMap = this.store?.get('configmaps', state.namespace, source.name);
+      if (!configMap && !source.optional) {
+        c.note += `data plane: configmap "${source.name}" not found\n`;
+        throw new Error(`pod ${state.namespace}/${state.name}: configmap "${source.name}" not found`);
+      }
+      const data = (configMap?.data ?? {}) as Record<string, string>;
+      const dir = join(state.dir, 'volumes', mount.name);
+      mkdirSync(dir, { recursive: true });
+      const items = source.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      for (const item of items) {
+        if (data[item.key] === undefined) continue;
+        const file = join(dir, item.path);
+        mkdirSync(join(file, '..'), { recursive: true });
+        writeFileSync(file, data[item.key] ?? '');
+      }
+      mounts.push({ mountPath: mount.mountPath, dir });
+    }
+    return mounts;
+  }
+
+  private async waitReady(
+    state: PodState,
+    spec: Container,
+    c: RunningContainer,
+    names: string[],
+  ): Promise<void> {
+    const proc = c.process as ContainerProcess;
+    const probe = spec.readinessProbe?.httpGet;
+    const probePort =
+      typeof probe?.port === 'number'
+        ? probe.port
+        : spec.ports?.find((p) => p.name === probe?.port)?.containerPort;
+    const port = probePort ?? Number(spec.ports?.[0]?.containerPort ?? 0);
+    const check = async () => {
+      if (probe) {
+        const status = await httpStatus(state.ip, port, probe.path ?? '/');
+        return status !== undefined && status >= 200 && status < 400;
+      }
+      return port === 0 || (await tcpAccepts(state.ip, port));
+    };
+    // HAProxy resolved every server name once (an answer, NXDOMAIN included, was sent back).
+    const resolved = () => names.every((name) => state.dns?.queries.some((q) => q.name === name));
+    const deadline = Date.now() + this.readyTimeoutMs;
+    while (Date.now() < deadline) {
+      if (state.stopped) return;
+      if (!proc.running) {
+        throw new Error(
+          `container ${c.name} of pod ${state.namespace}/${state.name} exited (${proc.exitCode ?? proc.signal}):\n${proc.log()}`,
+        );
+      }
+      if (resolved() && (await check())) return;
+      await pause(READY_PAUSE_MS);
+    }
+    c.note += `data plane: container ${c.name} did not get ready in ${this.readyTimeoutMs} ms\n`;
+    throw new Error(
+      `container ${c.name} of pod ${state.namespace}/${state.name} did not get ready:\n${proc.log()}`,
+    );
+  }
+
+  /** Stops the pod's processes (soft first), its DNS, and removes its files; the log stays. */
+  private async halt(state: PodState): Promise<void> {
+    state.stopped = true;
+    await Promise.all(
+      state.containers.map((c) =>
+        c.process?.stop(c.kind === 'haproxy' ? 'SIGUSR1' : 'SIGTERM', STOP_GRACE_MS),
+      ),
+    );
+    const dns = state.dns;
+    state.dns = undefined;
+    await dns?.close();
+    rmSync(state.dir, { recursive: true, force: true });
+  }
+}
+
+const describe = (pod: PodRef) =>
+  typeof pod === 'string' ? pod : `${pod.metadata.namespace}/${pod.metadata.name}`;
