@@ -5,13 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import {
-  addRoutes,
-  configChecksum,
-  GATEWAY_NAME,
-  type Route,
-  routedPaths,
-} from '../haproxy/gateway-config.ts';
+import { configChecksum, GATEWAY_NAME, type Route } from '../haproxy/gateway-config.ts';
+import { addRoute, listRoutes } from '../haproxy/routes.ts';
 import { validateGatewayOptions } from './options.ts';
 import type { GatewayOptions, KubeObject } from './types.ts';
 
@@ -123,8 +118,11 @@ function renderIngress(ingress: KubeObject, options: GatewayOptions): void {
 
 /** The live (or bundled) config, with the echo route added when asked for and not there yet. */
 function configToRender(cfg: string, withEcho: boolean): string {
-  if (!withEcho || routedPaths(cfg).includes(ECHO_ROUTE.path)) return cfg;
-  return addRoutes(cfg, [ECHO_ROUTE]);
+  if (!withEcho) return cfg;
+  const { path, service: name, namespace, port } = ECHO_ROUTE;
+  const routed = listRoutes(cfg).some((route) => route.match.type === 'path' && route.match.path === path);
+  if (routed) return cfg;
+  return addRoute(cfg, { match: { type: 'path', path }, service: { name, namespace, port } }, { overwrite: false }).cfg;
 }
 
 /**

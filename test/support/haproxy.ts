@@ -3,12 +3,14 @@
  * 127.0.0.1 ports. Tests use Debian's haproxy (2.6) when it is installed.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CONFIG_PATH, GATEWAY_HTTP_PORT, GATEWAY_STATS_PORT } from '../../src/haproxy/gateway-config.ts';
+import { configForCheck, findHaproxyBinary } from '../../src/services/haproxy-check.ts';
 import {
   DEFAULT_GATEWAY_OPTIONS,
   loadBundledManifests,
@@ -16,24 +18,8 @@ import {
 } from '../../src/manifests/render.ts';
 import { freePort } from './ports.ts';
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else the first haproxy on PATH. */
-export function findHaproxy(): string | undefined {
-  const candidates = [
-    process.env.HAPROXY_BIN,
-    '/usr/sbin/haproxy',
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'haproxy')),
-  ];
-  return candidates.find((path): path is string => path !== undefined && path !== '' && isExecutable(path));
-}
+/** The haproxy the product itself would use for `haproxy -c`. */
+export const findHaproxy = findHaproxyBinary;
 
 export const HAPROXY_MISSING =
   'haproxy is not installed (apt-get install haproxy, or set HAPROXY_BIN); skipped here; CI requires it';
@@ -48,25 +34,58 @@ export function bundledGatewayConfig(withEcho: boolean): string {
   return cfg;
 }
 
+const FIXTURES = fileURLToPath(new URL('./fixtures/haproxy/', import.meta.url));
+
+/** The hand-written configs under test/support/fixtures/haproxy/ (each holds the tool's empty or filled blocks). */
+export const HAPROXY_FIXTURES = ['acl-per-route.cfg', 'header-acl.cfg', 'hand-edited.cfg'] as const;
+/** Hand-made gateways in the style written before the tool existed: no marked blocks at all. */
+export const ORIGINAL_FIXTURES = ['original-acl.cfg', 'original-header.cfg'] as const;
+export type HaproxyFixture = (typeof HAPROXY_FIXTURES)[number] | (typeof ORIGINAL_FIXTURES)[number];
+
+/** A fixture's text; `crlf` gives the same config with CRLF line endings. */
+export function haproxyFixture(name: HaproxyFixture, options: { crlf?: boolean } = {}): string {
+  const text = readFileSync(join(FIXTURES, name), 'utf8');
+  return options.crlf ? text.replaceAll('\n', '\r\n') : text;
+}
+
 export interface LocalPorts {
   http: number;
   stats: number;
 }
 
 /**
- * The config as a local HAProxy can run it: binds moved to 127.0.0.1 ports, and the route map read from
- * `configPath` (the file it is written to) instead of the pod's mount path.
+ * Hand-written server lines (those without `init-addr`) name in-cluster Services, which do not resolve
+ * off-cluster and stop HAProxy, as they always did: points them at `address` instead.
  */
-export function localizeConfig(cfg: string, ports: LocalPorts, configPath: string): string {
+export function withLocalHandServers(cfg: string, address = '127.0.0.1:9'): string {
+  return cfg.replace(/^([ \t]*server[ \t]+\S+[ \t]+)\S+(.*)$/gm, (line, prefix: string, rest: string) =>
+    rest.includes('init-addr') ? line : `${prefix}${address}${rest}`,
+  );
+}
+
+/**
+ * The config as a local HAProxy can run it: binds moved to 127.0.0.1 ports, and the route map read from
+ * `configPath` (the file it is written to) instead of the pod's mount path. Binds on other ports throw,
+ * unless `otherBinds` is 'keep' (for `haproxy -c`, which binds nothing). `httpPort` is the port the
+ * config's webhook frontend binds (the bundled config's by default; hand-made ones use 80 too).
+ */
+export function localizeConfig(
+  cfg: string,
+  ports: LocalPorts,
+  configPath: string,
+  otherBinds: 'throw' | 'keep' = 'throw',
+  httpPort = GATEWAY_HTTP_PORT,
+): string {
   const byPort = new Map([
-    [GATEWAY_HTTP_PORT, ports.http],
+    [httpPort, ports.http],
     [GATEWAY_STATS_PORT, ports.stats],
   ]);
   return cfg
     .replace(/^(\s*bind\s+)\S*:(\d+)/gm, (line, prefix: string, port: string) => {
       const local = byPort.get(Number(port));
-      if (local === undefined) throw new Error(`unexpected bind in the config: ${line.trim()}`);
-      return `${prefix}127.0.0.1:${local}`;
+      if (local !== undefined) return `${prefix}127.0.0.1:${local}`;
+      if (otherBinds === 'keep') return line;
+      throw new Error(`unexpected bind in the config: ${line.trim()}`);
     })
     .replaceAll(CONFIG_PATH, configPath);
 }
@@ -80,12 +99,26 @@ export interface CheckResult {
   output: string;
 }
 
-/** `haproxy -c` on the config (ports and paths localized); never throws on an invalid config. */
-export async function checkConfig(haproxy: string, cfg: string): Promise<CheckResult> {
+/**
+ * `haproxy -c` on the config (ports and paths localized); never throws on an invalid config. `files`
+ * maps paths the config names (a TLS certificate, say) to contents written to the temp dir instead.
+ */
+export async function checkConfig(
+  haproxy: string,
+  cfg: string,
+  files: Record<string, string> = {},
+): Promise<CheckResult> {
   const dir = tempConfigDir();
   const path = join(dir, 'haproxy.cfg');
   try {
-    writeFileSync(path, localizeConfig(cfg, { http: GATEWAY_HTTP_PORT, stats: GATEWAY_STATS_PORT }, path));
+    let local = localizeConfig(cfg, { http: GATEWAY_HTTP_PORT, stats: GATEWAY_STATS_PORT }, path, 'keep');
+    for (const [index, [original, content]] of Object.entries(files).entries()) {
+      const copy = join(dir, `file-${index}`);
+      writeFileSync(copy, content);
+      local = local.replaceAll(original, copy);
+    }
+    // The product's own check rewrites the config the same way: no DNS lookups at check time.
+    writeFileSync(path, configForCheck(local, path));
     return await new Promise((resolve) => {
       execFile(haproxy, ['-c', '-f', path], { timeout: 30_000 }, (error, stdout, stderr) => {
         resolve({ ok: error === null, output: `${stdout}${stderr}` });
@@ -141,12 +174,23 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-/** Starts `haproxy -db` on the config with free local ports; resolves once both ports accept connections. */
-export async function startHaproxy(haproxy: string, cfg: string): Promise<RunningHaproxy> {
+export interface StartOptions {
+  /** The port the config's webhook frontend binds; the bundled config's by default. */
+  httpPort?: number;
+  /** Whether the config has the stats frontend to wait for (hand-made configs do not); true by default. */
+  stats?: boolean;
+}
+
+/** Starts `haproxy -db` on the config with free local ports; resolves once its ports accept connections. */
+export async function startHaproxy(
+  haproxy: string,
+  cfg: string,
+  options: StartOptions = {},
+): Promise<RunningHaproxy> {
   const ports = { http: await freePort(), stats: await freePort() };
   const dir = tempConfigDir();
   const path = join(dir, 'haproxy.cfg');
-  writeFileSync(path, localizeConfig(cfg, ports, path));
+  writeFileSync(path, localizeConfig(cfg, ports, path, 'throw', options.httpPort));
   const child = spawn(haproxy, ['-db', '-f', path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -175,7 +219,7 @@ export async function startHaproxy(haproxy: string, cfg: string): Promise<Runnin
   };
   try {
     await waitForPort(ports.http, 200, () => dead);
-    await waitForPort(ports.stats, 200, () => dead);
+    if (options.stats ?? true) await waitForPort(ports.stats, 200, () => dead);
   } catch (error) {
     await running.stop();
     throw new Error(`haproxy did not start: ${(error as Error).message}\n${output}`);
@@ -195,9 +239,10 @@ export async function request(
   path: string,
   method = 'GET',
   body?: string,
+  headers: Record<string, string> = {},
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
