@@ -1,9 +1,21 @@
 import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import { type Dispatcher, fetch } from 'undici';
+import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import { explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { resourcePath, resourceType } from './resources.ts';
+
+/** Someone else changed the object since we read it (409 on an update with a resourceVersion). */
+export class ConflictError extends GatewayError {
+  constructor(readonly request: RequestDescription) {
+    super(`${request.resource}/${request.name ?? ''} changed while it was being updated`, {
+      why: 'another client updated it at the same moment',
+      next: ['run the command again'],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+}
 
 export const FIELD_MANAGER = 'kubectl-trigger-gateway';
 const USER_AGENT = 'kubectl-trigger-gateway';
@@ -90,6 +102,48 @@ export class KubeClient {
       return (await this.request('PATCH', path, {
         body: JSON.stringify(object),
         contentType: 'application/apply-patch+yaml',
+      })) as T;
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+  }
+
+  /**
+   * Replaces an object (PUT) at the resourceVersion it carries; a concurrent change makes this throw
+   * ConflictError, which read-modify-write loops catch and retry.
+   */
+  async replace<T extends KubeObject>(object: T): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    const { name, namespace } = object.metadata;
+    const describe = { verb: 'update', resource: type.resource, name, namespace } as const;
+    const params = new URLSearchParams({ fieldManager: FIELD_MANAGER });
+    try {
+      const path = `${resourcePath(type, namespace, name)}?${params}`;
+      return (await this.request('PUT', path, {
+        body: JSON.stringify(object),
+        contentType: 'application/json',
+      })) as T;
+    } catch (error) {
+      if (error instanceof KubeHttpError && error.code === 409) throw new ConflictError(describe);
+      throw this.explain(error, describe);
+    }
+  }
+
+  /** A JSON merge patch (RFC 7386): for a few fields we set without owning the object's whole spec. */
+  async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: object): Promise<T> {
+    const type = resourceType(ref.apiVersion, ref.kind);
+    const describe = {
+      verb: 'patch',
+      resource: type.resource,
+      name: ref.name,
+      namespace: ref.namespace,
+    } as const;
+    const params = new URLSearchParams({ fieldManager: FIELD_MANAGER });
+    try {
+      const path = `${resourcePath(type, ref.namespace, ref.name)}?${params}`;
+      return (await this.request('PATCH', path, {
+        body: JSON.stringify(patch),
+        contentType: 'application/merge-patch+json',
       })) as T;
     } catch (error) {
       throw this.explain(error, describe);

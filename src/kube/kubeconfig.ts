@@ -21,6 +21,8 @@ export interface KubeTarget {
   server: string;
   namespace: string;
   namespaceSource: 'flag' | 'context' | 'default';
+  /** The namespace kubectl would use without -n: the context's, else "default". */
+  currentNamespace: string;
   kubeconfigFiles: string[];
   requestTimeoutMs: number;
 }
@@ -127,6 +129,7 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
     server: cluster.server,
     namespace,
     namespaceSource,
+    currentNamespace: context.namespace ?? 'default',
     kubeconfigFiles: files,
     requestTimeoutMs: flags.requestTimeoutMs,
   };

@@ -1,20 +1,20 @@
 /**
- * The bundled manifests (manifests/*.yaml and manifests/echo/*.yaml, read as YAML) with routes added
- * the way the gateway config lays them out: a "<path>/ <backend>" line in the route map and one
- * backend per route resolving <service>.<namespace>.svc.cluster.local through `resolvers cluster`.
- * Self-contained on purpose (no src/ imports), so these tests follow the shipped YAML only.
+ * The bundled manifests with routes added by the production code (`addRoute`), so that the data
+ * plane runs exactly what the plugin would write.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadAll } from 'js-yaml';
+import { configChecksum } from '../../src/haproxy/gateway-config.ts';
+import { addRoute } from '../../src/haproxy/routes.ts';
+import {
+  CONFIG_CHECKSUM_ANNOTATION,
+  CONFIG_MAP_NAME,
+  ECHO_ROUTE as BUNDLED_ECHO_ROUTE,
+  loadBundledManifests,
+} from '../../src/manifests/render.ts';
 import type { KubeObject } from '../support/control-plane/index.ts';
 
-const MANIFESTS = fileURLToPath(new URL('../../manifests/', import.meta.url));
 export const GATEWAY_NAMESPACE = 'trigger-gateway';
-export const CONFIG_MAP = 'trigger-gateway-haproxy';
-export const CHECKSUM_ANNOTATION = 'trigger-gateway.dev/config-checksum';
+export const CONFIG_MAP = CONFIG_MAP_NAME;
+export const CHECKSUM_ANNOTATION = CONFIG_CHECKSUM_ANNOTATION;
 
 export interface FixtureRoute {
   path: string;
@@ -23,42 +23,25 @@ export interface FixtureRoute {
   port: number;
 }
 
-export const ECHO_ROUTE: FixtureRoute = {
-  path: '/trigger',
-  service: 'httpecho',
-  namespace: 'trigger',
-  port: 80,
-};
+export const ECHO_ROUTE: FixtureRoute = BUNDLED_ECHO_ROUTE;
 
-function loadDir(dir: string): KubeObject[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.yaml'))
-    .sort()
-    .flatMap((file) => loadAll(readFileSync(join(dir, file), 'utf8')) as KubeObject[])
-    .filter(Boolean);
-}
+export const bundledGateway = () => loadBundledManifests().gateway;
+export const bundledEcho = () => loadBundledManifests().echo;
 
-export const bundledGateway = () => loadDir(MANIFESTS);
-export const bundledEcho = () => loadDir(join(MANIFESTS, 'echo'));
-
-const backendName = (path: string) => `route:${path.slice(1).replaceAll('/', ':')}`;
-
-/** The config with the routes added to the route map and the backends block. */
+/** The config with the routes added the way `route add` adds them. */
 export function withRoutes(cfg: string, routes: FixtureRoute[]): string {
-  const lines = cfg.split('\n');
-  const routesEnd = lines.findIndex((l) => l.trim() === '# END trigger-gateway routes');
-  const mapClose = lines.findLastIndex((l, i) => i < routesEnd && l.trim() === '.endif');
-  lines.splice(mapClose, 0, ...routes.map((r) => `    ${r.path}/ ${backendName(r.path)}`));
-  const backendsEnd = lines.findIndex((l) => l.trim() === '# END trigger-gateway backends');
-  lines.splice(
-    backendsEnd,
-    0,
-    ...routes.flatMap((r) => [
-      `backend ${backendName(r.path)}`,
-      `    server listener ${r.service}.${r.namespace}.svc.cluster.local:${r.port} resolvers cluster init-addr last,libc,none resolve-prefer ipv4`,
-    ]),
+  return routes.reduce(
+    (current, route) =>
+      addRoute(
+        current,
+        {
+          match: { type: 'path', path: route.path },
+          service: { name: route.service, namespace: route.namespace, port: route.port },
+        },
+        { overwrite: false },
+      ).cfg,
+    cfg,
   );
-  return lines.join('\n');
 }
 
 export const configOf = (configMap: KubeObject) =>
@@ -74,7 +57,7 @@ export function gatewayConfigObjects(objects: KubeObject[], cfg: string, replica
     template: { metadata: { annotations: Record<string, string> } };
   };
   spec.replicas = replicas;
-  spec.template.metadata.annotations[CHECKSUM_ANNOTATION] = createHash('sha256').update(cfg).digest('hex');
+  spec.template.metadata.annotations[CHECKSUM_ANNOTATION] = configChecksum(cfg);
   return [configMap, deployment];
 }
 

@@ -1,0 +1,79 @@
+import { Args, Flags } from '@oclif/core';
+import { GatewayCommand, outputFlag } from '../../base-command.ts';
+import { usageError } from '../../errors.ts';
+import { parseHeaderMatch, parsePathMatch } from '../../haproxy/routes.ts';
+import { parseDuration } from '../../kube/kubeconfig.ts';
+import { locateGateway } from '../../services/gateway.ts';
+import { removeGatewayRoute } from '../../services/routes.ts';
+import { createProgress } from '../../ui/progress.ts';
+import { renderRouteChange } from '../../ui/route-text.ts';
+
+export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
+  static override summary = 'Remove a route, ours or written by hand.';
+
+  static override description = `Removes the route for PATH (or for --header NAME[=VALUE]) from the gateway's haproxy.cfg, with its backend when nothing else uses it, and rolls the gateway pods. Routes written by hand in the acl + use_backend style are removed the same way; every other line is kept as it is.`;
+
+  static override examples = [
+    { description: 'Stop routing /github', command: '<%= config.bin %> <%= command.id %> /github' },
+    {
+      description: 'Remove a header route',
+      command: '<%= config.bin %> <%= command.id %> --header X-Github-Event',
+    },
+    {
+      description: 'See what would change',
+      command: '<%= config.bin %> <%= command.id %> /github --dry-run',
+    },
+  ];
+
+  static override args = {
+    path: Args.string({ description: 'The routed path, e.g. /github (omit with --header).' }),
+  };
+
+  static override flags = {
+    header: Flags.string({ summary: 'Remove the route on this header (NAME or NAME=VALUE).' }),
+    'dry-run': Flags.boolean({ summary: 'Print the haproxy.cfg diff and change nothing.' }),
+    wait: Flags.boolean({
+      summary: 'Wait until the gateway pods run the new config.',
+      default: true,
+      allowNo: true,
+    }),
+    timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+    output: outputFlag,
+  };
+
+  public async run(): Promise<unknown> {
+    const { args, flags } = this;
+    if ((args.path === undefined) === (flags.header === undefined)) {
+      throw usageError(
+        'route remove needs a PATH or --header NAME, one of the two',
+        'it names the route to remove',
+        ['kubectl trigger-gateway route list'],
+      );
+    }
+    const match =
+      flags.header !== undefined ? parseHeaderMatch(flags.header) : parsePathMatch(args.path ?? '');
+    const timeoutMs = parseDuration(flags.timeout, 'timeout');
+    const kube = this.kube();
+    const progress = createProgress();
+    try {
+      const location = await locateGateway(kube);
+      if (location.discovered) progress.warn(`using the gateway in namespace ${location.namespace}`);
+      if (location.handMade)
+        progress.warn(
+          `using the hand-made gateway: configmap/${location.configMap}, deployment/${location.deployment}`,
+        );
+      const result = await removeGatewayRoute(
+        kube,
+        location,
+        match,
+        { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs },
+        progress,
+      );
+      progress.stop();
+      this.printResult(result, flags.output, renderRouteChange);
+      return result;
+    } finally {
+      progress.stop();
+    }
+  }
+}
