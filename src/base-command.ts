@@ -3,6 +3,7 @@ import * as yaml from 'js-yaml';
 import { ExitCode, formatGatewayError, GatewayError } from './errors.ts';
 import { KubeClient } from './kube/client.ts';
 import { DEFAULT_NAMESPACE, parseDuration, resolveKubeTarget } from './kube/kubeconfig.ts';
+import { createProgress, type Progress } from './ui/progress.ts';
 
 export type OutputFormat = 'json' | 'yaml';
 
@@ -80,6 +81,26 @@ export abstract class GatewayCommand<T extends typeof Command> extends Command {
       return this.kube().namespace;
     } catch {
       return this.flags.namespace ?? DEFAULT_NAMESPACE;
+    }
+  }
+
+  /**
+   * Runs work that reports progress on stderr, and prints its result on stdout once the progress
+   * display is gone (a spinner must never share a line with the result).
+   */
+  protected async runWithProgress<R>(
+    work: (progress: Progress) => Promise<R>,
+    format: OutputFormat | undefined,
+    text: (result: R) => string,
+  ): Promise<R> {
+    const progress = createProgress();
+    try {
+      const result = await work(progress);
+      progress.stop();
+      this.printResult(result, format, text);
+      return result;
+    } finally {
+      progress.stop();
     }
   }
 

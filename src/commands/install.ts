@@ -6,9 +6,8 @@ import { parseDuration } from '../kube/kubeconfig.ts';
 import { validateGatewayOptions } from '../manifests/options.ts';
 import { DEFAULT_GATEWAY_OPTIONS, InvalidOptionError } from '../manifests/render.ts';
 import type { GatewayOptions } from '../manifests/types.ts';
-import { type InstallResult, installGateway, renderInstall } from '../services/install.ts';
+import { installGateway, renderInstall } from '../services/install.ts';
 import { renderInstallResult } from '../ui/install-text.ts';
-import { createProgress } from '../ui/progress.ts';
 
 /** The flag a user typed for each option, so that errors name it. */
 const FLAG_OF_OPTION: Record<string, string> = {
@@ -105,14 +104,10 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     }
     const kube = this.kube();
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
-    const progress = createProgress();
-    try {
-      const result = await installGateway(kube, { options, wait: flags.wait, timeoutMs }, progress);
-      progress.stop();
-      this.printResult<InstallResult>(result, flags.output, renderInstallResult);
-      return result;
-    } finally {
-      progress.stop();
-    }
+    return this.runWithProgress(
+      (progress) => installGateway(kube, { options, wait: flags.wait, timeoutMs }, progress),
+      flags.output,
+      renderInstallResult,
+    );
   }
 }

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { GatewayCommand, outputFlag } from '../base-command.ts';
 import { ECHO_NAMESPACE } from '../manifests/render.ts';
-import { type UninstallResult, uninstallGateway } from '../services/uninstall.ts';
+import { uninstallGateway } from '../services/uninstall.ts';
 import { renderUninstallResult } from '../ui/install-text.ts';
-import { createProgress } from '../ui/progress.ts';
 
 export default class Uninstall extends GatewayCommand<typeof Uninstall> {
   static override summary = 'Remove the gateway, and only what install created.';
@@ -30,18 +29,15 @@ export default class Uninstall extends GatewayCommand<typeof Uninstall> {
   public async run(): Promise<unknown> {
     const { flags } = this;
     const kube = this.kube();
-    const progress = createProgress();
-    try {
-      const result = await uninstallGateway(
-        kube,
-        { namespace: kube.namespace, extraNamespaces: [ECHO_NAMESPACE], dryRun: flags['dry-run'] },
-        progress,
-      );
-      progress.stop();
-      this.printResult<UninstallResult>(result, flags.output, renderUninstallResult);
-      return result;
-    } finally {
-      progress.stop();
-    }
+    const request = {
+      namespace: kube.namespace,
+      extraNamespaces: [ECHO_NAMESPACE],
+      dryRun: flags['dry-run'],
+    };
+    return this.runWithProgress(
+      (progress) => uninstallGateway(kube, request, progress),
+      flags.output,
+      renderUninstallResult,
+    );
   }
 }

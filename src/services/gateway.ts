@@ -3,6 +3,7 @@ import type { KubeClient } from '../kube/client.ts';
 import type { ConfigMapObject } from '../kube/read-modify-write.ts';
 import { GATEWAY_NAME } from '../haproxy/gateway-config.ts';
 import { CONFIG_MAP_NAME } from '../manifests/render.ts';
+import type { Progress } from '../ui/progress.ts';
 import { OWNED_SELECTOR } from './objects.ts';
 
 /** Where the gateway a command acts on lives. */
@@ -79,4 +80,16 @@ export async function locateGateway(kube: KubeClient): Promise<GatewayLocation> 
     });
   }
   throw gatewayNotInstalled(namespace);
+}
+
+/** locateGateway, saying on the progress stream when the gateway is not where the user might think. */
+export async function locateGatewayAndSay(kube: KubeClient, progress: Progress): Promise<GatewayLocation> {
+  const location = await locateGateway(kube);
+  if (location.discovered) progress.warn(`using the gateway in namespace ${location.namespace}`);
+  if (location.handMade) {
+    progress.warn(
+      `using the hand-made gateway: configmap/${location.configMap}, deployment/${location.deployment}`,
+    );
+  }
+  return location;
 }

@@ -16,6 +16,7 @@ import {
   startControlPlane,
 } from '../support/control-plane/index.ts';
 import { findHaproxy } from '../support/haproxy.ts';
+import { echoBackend } from '../control-plane/gateway-fixture.ts';
 
 let plane: ControlPlaneWithDataPlane;
 let kubeconfig: string;
@@ -52,41 +53,6 @@ function echoLog(namespace: string, app: string): string {
   return pod ? plane.dataPlane.logs(pod as KubeObject) : '';
 }
 
-function listenerObjects(): KubeObject[] {
-  const labels = { app: 'el-github' };
-  return [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } },
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'el-github', namespace: 'ci' },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              {
-                name: 'listener',
-                image: 'docker.io/mendhak/http-https-echo:33',
-                env: [{ name: 'HTTP_PORT', value: '8080' }],
-                ports: [{ name: 'http-listener', containerPort: 8080 }],
-              },
-            ],
-          },
-        },
-      },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'el-github', namespace: 'ci' },
-      spec: { selector: labels, ports: [{ name: 'http-listener', port: 8080, targetPort: 8080 }] },
-    },
-  ];
-}
-
 describe.skipIf(!findHaproxy() && !process.env.CI)('routes through the running gateway', () => {
   beforeAll(async () => {
     plane = await startControlPlane({ dataPlane: true });
@@ -115,12 +81,13 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('routes through the running g
   });
 
   it('a route to a Service that does not exist yet answers 503 and the others keep serving; it starts working once the Service exists', async () => {
-    const added = await run(RouteAdd, '/github', 'el-github.ci:8080', '--strip-prefix');
+    const added = await run(RouteAdd, '/github', 'el-github.ci:80', '--strip-prefix');
     expect(added.exitCode, added.stderr).toBe(0);
     expect((await until('/github/push', 503)).status).toBe(503);
     expect((await send('/trigger')).status).toBe(200);
 
-    for (const object of listenerObjects()) plane.put(object);
+    plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } });
+    for (const object of echoBackend('el-github', 'ci')) plane.put(object);
     const response = await until('/github/push', 200);
     expect(JSON.parse(response.body)).toMatchObject({ path: '/push' });
   });

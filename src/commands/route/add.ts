@@ -10,9 +10,8 @@ import {
 } from '../../haproxy/routes.ts';
 import { parseDuration } from '../../kube/kubeconfig.ts';
 import { resolveEventListener } from '../../services/event-listener.ts';
-import { locateGateway } from '../../services/gateway.ts';
+import { locateGatewayAndSay } from '../../services/gateway.ts';
 import { addGatewayRoute } from '../../services/routes.ts';
-import { createProgress } from '../../ui/progress.ts';
 import { renderRouteChange } from '../../ui/route-text.ts';
 
 export default class RouteAdd extends GatewayCommand<typeof RouteAdd> {
@@ -88,28 +87,15 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const kube = this.kube();
     const spec: RouteSpec = await this.backendFor(match, backendText);
-    const progress = createProgress();
-    try {
-      const location = await locateGateway(kube);
-      if (location.discovered) progress.warn(`using the gateway in namespace ${location.namespace}`);
-      if (location.handMade)
-        progress.warn(
-          `using the hand-made gateway: configmap/${location.configMap}, deployment/${location.deployment}`,
-        );
-      const result = await addGatewayRoute(
-        kube,
-        location,
-        spec,
-        flags.overwrite,
-        { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs },
-        progress,
-      );
-      progress.stop();
-      this.printResult(result, flags.output, renderRouteChange);
-      return result;
-    } finally {
-      progress.stop();
-    }
+    return this.runWithProgress(
+      async (progress) => {
+        const location = await locateGatewayAndSay(kube, progress);
+        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs };
+        return addGatewayRoute(kube, location, spec, flags.overwrite, options, progress);
+      },
+      flags.output,
+      renderRouteChange,
+    );
   }
 
   /** Which positional is which depends on --header and --event-listener; every mix-up gets its own message. */

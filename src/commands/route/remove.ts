@@ -3,9 +3,8 @@ import { GatewayCommand, outputFlag } from '../../base-command.ts';
 import { usageError } from '../../errors.ts';
 import { parseHeaderMatch, parsePathMatch } from '../../haproxy/routes.ts';
 import { parseDuration } from '../../kube/kubeconfig.ts';
-import { locateGateway } from '../../services/gateway.ts';
+import { locateGatewayAndSay } from '../../services/gateway.ts';
 import { removeGatewayRoute } from '../../services/routes.ts';
-import { createProgress } from '../../ui/progress.ts';
 import { renderRouteChange } from '../../ui/route-text.ts';
 
 export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
@@ -54,26 +53,14 @@ export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
       flags.header !== undefined ? parseHeaderMatch(flags.header) : parsePathMatch(args.path ?? '');
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const kube = this.kube();
-    const progress = createProgress();
-    try {
-      const location = await locateGateway(kube);
-      if (location.discovered) progress.warn(`using the gateway in namespace ${location.namespace}`);
-      if (location.handMade)
-        progress.warn(
-          `using the hand-made gateway: configmap/${location.configMap}, deployment/${location.deployment}`,
-        );
-      const result = await removeGatewayRoute(
-        kube,
-        location,
-        match,
-        { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs },
-        progress,
-      );
-      progress.stop();
-      this.printResult(result, flags.output, renderRouteChange);
-      return result;
-    } finally {
-      progress.stop();
-    }
+    return this.runWithProgress(
+      async (progress) => {
+        const location = await locateGatewayAndSay(kube, progress);
+        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs };
+        return removeGatewayRoute(kube, location, match, options, progress);
+      },
+      flags.output,
+      renderRouteChange,
+    );
   }
 }

@@ -12,9 +12,9 @@
  * - Deleting a pod stops its processes (HAProxy: SIGUSR1, the soft stop; others SIGTERM; SIGKILL
  *   after STOP_GRACE_MS) before it leaves the API.
  */
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, delimiter, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../store.ts';
 import type {
@@ -25,6 +25,7 @@ import type {
   PodRef,
   PodRuntime,
 } from '../types.ts';
+import { findHaproxyBinary } from '../../../../src/services/haproxy-check.ts';
 import { AddressPlan } from './addresses.ts';
 import { type DnsServer, type Lookup, startDnsServer, TYPE_A } from './dns.ts';
 import { localizeHaproxyConfig, resolvedServerNames } from './haproxy-config.ts';
@@ -85,23 +86,9 @@ function kindOf(image: string | undefined): Kind {
   return 'other';
 }
 
-/** HAPROXY_BIN, Debian's /usr/sbin/haproxy, the first haproxy on PATH, else plain `haproxy`. */
+/** The haproxy the product would use, else plain `haproxy` from PATH. */
 export function defaultHaproxy(): string {
-  const candidates = [
-    process.env.HAPROXY_BIN,
-    '/usr/sbin/haproxy',
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'haproxy')),
-  ];
-  const found = candidates.find((path) => {
-    if (!path) return false;
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  return found ?? 'haproxy';
+  return findHaproxyBinary() ?? 'haproxy';
 }
 
 export class LocalDataPlane implements PodRuntime, DataPlane {
