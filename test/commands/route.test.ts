@@ -172,6 +172,37 @@ describe('route add', () => {
     expect(JSON.parse(result.stdout).serviceExists).toBe(true);
   });
 
+  it('routes to an EventListener that serves TLS over TLS, on its https port', async () => {
+    plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } });
+    plane.put({
+      apiVersion: 'triggers.tekton.dev/v1beta1',
+      kind: 'EventListener',
+      metadata: { name: 'secure', namespace: 'ci' },
+      status: { configuration: { generatedName: 'el-secure' } },
+    } as KubeObject);
+    plane.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'el-secure', namespace: 'ci' },
+      spec: { ports: [{ name: 'https-listener', port: 8443, targetPort: 8443 }] },
+    });
+    const result = await run(
+      RouteAdd,
+      '/secure',
+      '--event-listener',
+      'secure',
+      '--listener-namespace',
+      'ci',
+      '-o',
+      'json',
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const route = JSON.parse(result.stdout).route;
+    expect(route.service).toEqual({ name: 'el-secure', namespace: 'ci', port: 8443 });
+    expect(route.tls).toBe(true);
+    expect(liveConfig()).toMatch(/server \S+ el-secure\.ci\.svc\.cluster\.local:8443 .*\bssl\b/);
+  });
+
   it('names a missing EventListener and lists those that exist', async () => {
     plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ci' } });
     plane.put({
