@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pluginPath, REPO_ROOT } from './cli.ts';
 import { startControlPlane } from './control-plane/index.ts';
+import { findHaproxy } from './haproxy.ts';
 
 function kubectl(args: string[], kubeconfig: string): Promise<number> {
   return new Promise((resolve) => {
@@ -30,7 +31,9 @@ async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const directory = join(REPO_ROOT, '.sandbox');
   mkdirSync(directory, { recursive: true });
-  const plane = await startControlPlane();
+  // With Debian's haproxy installed, the gateway pods run it for real and the sandbox sends a webhook.
+  const haproxy = findHaproxy();
+  const plane = await startControlPlane({ dataPlane: haproxy !== undefined });
   const kubeconfig = plane.writeKubeconfig(join(directory, 'kubeconfig'), { context: 'sandbox' });
   process.stdout.write(`Local control plane at ${plane.url} (kubeconfig: ${kubeconfig})\n`);
 
@@ -38,6 +41,8 @@ async function main(): Promise<number> {
     ['trigger-gateway', 'install', '--with-echo'],
     ['get', 'deployments,services,ingresses,poddisruptionbudgets,configmaps', '-n', 'trigger-gateway'],
     ['get', 'deployments,services,pods', '-n', 'trigger'],
+    ['trigger-gateway', 'route', 'add', '/github', 'httpecho.trigger:80', '--strip-prefix'],
+    ['trigger-gateway', 'route', 'list'],
   ];
   for (const step of steps) {
     const code = await kubectl(step, kubeconfig);
@@ -45,6 +50,22 @@ async function main(): Promise<number> {
       await plane.stop();
       return code;
     }
+  }
+  if (plane.dataPlane) {
+    const { host, port } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+    for (const path of ['/trigger/push', '/github/push', '/unknown']) {
+      const response = await fetch(`http://${host}:${port}${path}`, {
+        method: 'POST',
+        body: '{"ref":"refs/heads/main"}',
+      });
+      process.stdout.write(
+        `\nPOST ${path} through the gateway (real HAProxy): ${response.status}\n${(await response.text()).slice(0, 300)}\n`,
+      );
+    }
+  } else {
+    process.stdout.write(
+      '\n(haproxy is not installed: the gateway pods are simulated, so no request is sent through them)\n',
+    );
   }
   if (once) {
     await plane.stop();
