@@ -19,9 +19,6 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidRouteError } from './errors.ts';
-import { validateRoutePath, validateServiceRef } from './route-input.ts';
-import { serviceAddress } from './route-render.ts';
-import { addRoute, listRoutes } from './routes.ts';
 
 export {
   BACKENDS_BEGIN,
@@ -38,14 +35,6 @@ export {
 export { InvalidRouteError };
 export { validateRoutePath } from './route-input.ts';
 
-/** A path route in the flat shape install's echo route uses; route add/remove work with RouteSpec. */
-export interface Route {
-  path: string;
-  service: string;
-  namespace: string;
-  port: number;
-}
-
 export const GATEWAY_NAME = 'trigger-gateway';
 /** The port webhooks arrive on (through the Service and the Ingress). Unprivileged: no root needed. */
 export const GATEWAY_HTTP_PORT = 8080;
@@ -61,48 +50,6 @@ export const CONFIG_DIR = '/usr/local/etc/haproxy';
 /** The config file; also the route map file, see the module comment. */
 export const CONFIG_PATH = `${CONFIG_DIR}/haproxy.cfg`;
 export const NOT_FOUND_BODY = `{"error":"no route for this path","gateway":"${GATEWAY_NAME}"}`;
-
-/** Throws InvalidRouteError unless every field of the route is usable. */
-export function validateRoute(route: Route): void {
-  validateRoutePath(route.path);
-  validateServiceRef({ name: route.service, namespace: route.namespace, port: route.port });
-}
-
-/** @deprecated Use serviceAddress from route-render.ts. The in-cluster name and port of a Route's Service. */
-export function routeServerAddress(route: Route): string {
-  return serviceAddress({ name: route.service, namespace: route.namespace, port: route.port });
-}
-
-/**
- * @deprecated Use addRoute from routes.ts. Adds path routes one by one; throws InvalidRouteError
- * when a path is routed already (even to the same Service).
- */
-export function addRoutes(cfg: string, routes: readonly Route[]): string {
-  for (const route of routes) validateRoute(route);
-  const taken = new Set(routedPaths(cfg));
-  let result = cfg;
-  for (const route of routes) {
-    if (taken.has(route.path)) {
-      throw new InvalidRouteError(
-        `a route for ${route.path} already exists`,
-        'each path routes to one Service; remove the existing route first',
-      );
-    }
-    taken.add(route.path);
-    const service = { name: route.service, namespace: route.namespace, port: route.port };
-    result = addRoute(
-      result,
-      { match: { type: 'path', path: route.path }, service },
-      { overwrite: false },
-    ).cfg;
-  }
-  return result;
-}
-
-/** @deprecated Use listRoutes from routes.ts. The paths routed, the tool's and hand-written ones. */
-export function routedPaths(cfg: string): string[] {
-  return listRoutes(cfg).flatMap((route) => (route.match.type === 'path' ? [route.match.path] : []));
-}
 
 /** The value of the pod template's config-checksum annotation: sha256 of the haproxy.cfg text, hex. */
 export function configChecksum(cfg: string): string {

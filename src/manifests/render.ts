@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
-import { configChecksum, GATEWAY_NAME, type Route } from '../haproxy/gateway-config.ts';
-import { addRoute, listRoutes } from '../haproxy/routes.ts';
+import { configChecksum, GATEWAY_NAME } from '../haproxy/gateway-config.ts';
+import { addRoute, listRoutes, type RouteSpec, sameMatch } from '../haproxy/routes.ts';
 import { validateGatewayOptions } from './options.ts';
 import type { GatewayOptions, KubeObject } from './types.ts';
 
@@ -26,11 +26,9 @@ export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const GATEWAY_CONTAINER = 'haproxy';
 export const ECHO_NAMESPACE = 'trigger';
 /** What install --with-echo routes to the echo backend. */
-export const ECHO_ROUTE: Route = {
-  path: '/trigger',
-  service: 'httpecho',
-  namespace: ECHO_NAMESPACE,
-  port: 80,
+export const ECHO_ROUTE: RouteSpec = {
+  match: { type: 'path', path: '/trigger' },
+  service: { name: 'httpecho', namespace: ECHO_NAMESPACE, port: 80 },
 };
 
 const BUNDLED_DIR = fileURLToPath(new URL('../../manifests/', import.meta.url));
@@ -118,11 +116,8 @@ function renderIngress(ingress: KubeObject, options: GatewayOptions): void {
 
 /** The live (or bundled) config, with the echo route added when asked for and not there yet. */
 function configToRender(cfg: string, withEcho: boolean): string {
-  if (!withEcho) return cfg;
-  const { path, service: name, namespace, port } = ECHO_ROUTE;
-  const routed = listRoutes(cfg).some((route) => route.match.type === 'path' && route.match.path === path);
-  if (routed) return cfg;
-  return addRoute(cfg, { match: { type: 'path', path }, service: { name, namespace, port } }, { overwrite: false }).cfg;
+  if (!withEcho || listRoutes(cfg).some((route) => sameMatch(route.match, ECHO_ROUTE.match))) return cfg;
+  return addRoute(cfg, ECHO_ROUTE, { overwrite: false }).cfg;
 }
 
 /**

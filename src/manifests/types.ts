@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 
-export type { Route } from '../haproxy/gateway-config.ts';
 
 /** Any Kubernetes object, loosely typed: enough to name it, label it and apply it. */
 export interface KubeObject {

@@ -23,7 +23,12 @@ export interface FixtureRoute {
   port: number;
 }
 
-export const ECHO_ROUTE: FixtureRoute = BUNDLED_ECHO_ROUTE;
+export const ECHO_ROUTE: FixtureRoute = {
+  path: BUNDLED_ECHO_ROUTE.match.type === 'path' ? BUNDLED_ECHO_ROUTE.match.path : '/trigger',
+  service: BUNDLED_ECHO_ROUTE.service.name,
+  namespace: BUNDLED_ECHO_ROUTE.service.namespace,
+  port: BUNDLED_ECHO_ROUTE.service.port,
+};
 
 export const bundledGateway = () => loadBundledManifests().gateway;
 export const bundledEcho = () => loadBundledManifests().echo;

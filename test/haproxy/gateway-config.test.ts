@@ -5,29 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  addRoutes,
   BACKENDS_BEGIN,
   BACKENDS_END,
   configChecksum,
   InvalidRouteError,
   ROUTES_BEGIN,
   ROUTES_END,
-  type Route,
   routeBackendName,
-  routedPaths,
   routeMapKey,
-  validateRoute,
   validateRoutePath,
 } from '../../src/haproxy/gateway-config.ts';
 import { listRoutes } from '../../src/haproxy/routes.ts';
 import { bundledGatewayConfig } from '../support/haproxy.ts';
-
-const route = (path: string, service = 'el-github', namespace = 'ci', port = 8080): Route => ({
-  path,
-  service,
-  namespace,
-  port,
-});
 
 describe('validateRoutePath', () => {
   it.each(['/', '/trigger', '/github/org-a/repo_1', '/a.b/~c', '/V1'])('accepts %s', (path) => {
@@ -56,23 +45,6 @@ describe('validateRoutePath', () => {
     } catch (error) {
       expect((error as InvalidRouteError).hint).toMatch(/starts with "\/"/);
     }
-  });
-});
-
-describe('validateRoute', () => {
-  it('accepts a plain route', () => {
-    expect(() => validateRoute(route('/github'))).not.toThrow();
-  });
-
-  it.each([
-    ['service', route('/a', 'El-Github')],
-    ['service', route('/a', '1el')],
-    ['namespace', route('/a', 'el', 'Ci')],
-    ['port', route('/a', 'el', 'ci', 0)],
-    ['port', route('/a', 'el', 'ci', 65536)],
-    ['port', route('/a', 'el', 'ci', 80.5)],
-  ])('rejects a bad %s', (field, bad) => {
-    expect(() => validateRoute(bad)).toThrow(field === 'service' ? /Service name/ : new RegExp(field));
   });
 });
 
@@ -123,23 +95,6 @@ describe('the bundled config', () => {
     expect(cfg).toContain('use_backend %[path,concat(/),map_beg(/usr/local/etc/haproxy/haproxy.cfg)]');
     expect(cfg.match(/^\s*use_backend/gm)).toHaveLength(1);
     expect(cfg).not.toMatch(/^\s*acl /m);
-  });
-});
-
-describe('addRoutes and routedPaths (deprecated, kept for the benchmark)', () => {
-  const base = bundledGatewayConfig(false);
-
-  it('add path routes one by one through addRoute, and list the paths', () => {
-    const cfg = addRoutes(base, [route('/github'), route('/gitlab/team', 'el-gitlab', 'other', 80)]);
-    expect(routedPaths(cfg)).toEqual(['/github', '/gitlab/team']);
-    expect(addRoutes(base, [])).toBe(base);
-  });
-
-  it('refuse a path routed already, or twice in one call, and bad routes', () => {
-    const once = addRoutes(base, [route('/a')]);
-    expect(() => addRoutes(once, [route('/a', 'other')])).toThrow(/already exists/);
-    expect(() => addRoutes(base, [route('/b'), route('/b')])).toThrow(/already exists/);
-    expect(() => addRoutes(base, [route('/ok'), route('/bad/')])).toThrow(InvalidRouteError);
   });
 });
 

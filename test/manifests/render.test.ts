@@ -3,7 +3,8 @@
  * config is kept byte for byte, and the checksum always follows the config rendered.
  */
 import { describe, expect, it } from 'vitest';
-import { addRoutes, configChecksum, routedPaths } from '../../src/haproxy/gateway-config.ts';
+import { configChecksum } from '../../src/haproxy/gateway-config.ts';
+import { addRoute, listRoutes, type RouteSpec } from '../../src/haproxy/routes.ts';
 import {
   type BundledManifests,
   CONFIG_CHECKSUM_ANNOTATION,
@@ -18,6 +19,18 @@ import type { GatewayOptions, KubeObject } from '../../src/manifests/types.ts';
 import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
 
 const bundle = loadBundledManifests();
+
+function pathRoute(path: string, name: string, namespace: string, port: number): RouteSpec {
+  return { match: { type: 'path', path }, service: { name, namespace, port } };
+}
+
+function addRoutes(cfg: string, routes: RouteSpec[]): string {
+  return routes.reduce((current, route) => addRoute(current, route, { overwrite: false }).cfg, cfg);
+}
+
+function routedPaths(cfg: string): string[] {
+  return listRoutes(cfg).flatMap((route) => (route.match.type === 'path' ? [route.match.path] : []));
+}
 
 function render(overrides: Partial<GatewayOptions> = {}, live?: { haproxyCfg?: string }): KubeObject[] {
   return renderGatewayManifests(bundle, { ...DEFAULT_GATEWAY_OPTIONS, ...overrides }, live);
@@ -176,7 +189,7 @@ describe('renderGatewayManifests with the echo backend', () => {
     const objects = render({ withEcho: true });
     expect(objects).toHaveLength(plain.length + bundle.echo.length);
     const cfg = configOf(objects);
-    expect(routedPaths(cfg)).toEqual([ECHO_ROUTE.path]);
+    expect(routedPaths(cfg)).toEqual(['/trigger']);
     expect(cfg).toContain('server listener httpecho.trigger.svc.cluster.local:80 resolvers cluster');
     expect(cfg).toBe(addRoutes(configOf(plain), [ECHO_ROUTE]));
     expect(checksumOf(objects)).toBe(configChecksum(cfg));
@@ -198,8 +211,8 @@ describe('renderGatewayManifests with the live config', () => {
 
   it('keeps it with --with-echo too when the echo route is already there', () => {
     const withRoutes = addRoutes(live, [
-      { path: '/trigger', service: 'httpecho', namespace: 'trigger', port: 80 },
-      { path: '/github', service: 'el-github', namespace: 'ci', port: 8080 },
+      pathRoute('/trigger', 'httpecho', 'trigger', 80),
+      pathRoute('/github', 'el-github', 'ci', 8080),
     ]);
     const objects = render({ withEcho: true }, { haproxyCfg: withRoutes });
     expect(configOf(objects)).toBe(withRoutes);
@@ -207,9 +220,7 @@ describe('renderGatewayManifests with the live config', () => {
   });
 
   it('adds only the echo route to a live config that lacks it, keeping every other byte', () => {
-    const withRoutes = addRoutes(live, [
-      { path: '/github', service: 'el-github', namespace: 'ci', port: 8080 },
-    ]);
+    const withRoutes = addRoutes(live, [pathRoute('/github', 'el-github', 'ci', 8080)]);
     const objects = render({ withEcho: true }, { haproxyCfg: withRoutes });
     expect(configOf(objects)).toBe(addRoutes(withRoutes, [ECHO_ROUTE]));
     expect(routedPaths(configOf(objects))).toEqual(['/github', '/trigger']);
