@@ -1,5 +1,11 @@
 /** /version and API discovery, both legacy (/api, /apis, /apis/<g>/<v>) and aggregated (apidiscovery.k8s.io/v2). */
-import { groupVersions, RESOURCE_VERBS, type ResourceType, SUBRESOURCE_VERBS } from './resources.ts';
+import {
+  CONNECT_SUBRESOURCES,
+  groupVersions,
+  RESOURCE_VERBS,
+  type ResourceType,
+  SUBRESOURCE_VERBS,
+} from './resources.ts';
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
 
@@ -72,9 +78,19 @@ export function resourceList(group: string, version: string) {
           verbs: SUBRESOURCE_VERBS,
         };
       }),
+      ...connectSubresources(t).map(([sub, connect]) => ({
+        name: `${t.plural}/${sub}`,
+        singularName: '',
+        namespaced: t.namespaced,
+        kind: connect.kind,
+        verbs: connect.verbs,
+      })),
     ]),
   };
 }
+
+const connectSubresources = (t: ResourceType) =>
+  t.group === '' ? Object.entries(CONNECT_SUBRESOURCES[t.plural] ?? {}) : [];
 
 /** What a subresource returns: the object itself, except autoscaling/v1 Scale for /scale. */
 const subresourceKind = (t: ResourceType, subresource: string) =>
@@ -94,11 +110,18 @@ function aggregatedResource(t: ResourceType) {
     ...(t.categories.length ? { categories: t.categories } : {}),
     ...(t.subresources.length
       ? {
-          subresources: t.subresources.map((subresource) => ({
-            subresource,
-            responseKind: subresourceKind(t, subresource),
-            verbs: SUBRESOURCE_VERBS,
-          })),
+          subresources: [
+            ...t.subresources.map((subresource) => ({
+              subresource,
+              responseKind: subresourceKind(t, subresource),
+              verbs: SUBRESOURCE_VERBS,
+            })),
+            ...connectSubresources(t).map(([subresource, connect]) => ({
+              subresource,
+              responseKind: { group: '', version: t.version, kind: connect.kind },
+              verbs: connect.verbs,
+            })),
+          ],
         }
       : {}),
   };

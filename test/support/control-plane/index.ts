@@ -1,6 +1,8 @@
 /**
  * An in-process fake Kubernetes API server ("local control plane") that the real kubectl and
  * @kubernetes/client-node can talk to over HTTPS; test/control-plane/*.test.ts shows it in use.
+ * Besides the REST verbs it serves pods/log (pod-logs.ts: the data plane's process output) and
+ * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol).
  */
 import { Authenticator } from './auth.ts';
 import { DEFAULT_TOKEN, writeKubeconfig } from './kubeconfig.ts';
@@ -51,7 +53,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const dataPlane = options.dataPlane
     ? new LocalDataPlane(options.dataPlane === true ? {} : options.dataPlane, fallback)
     : undefined;
-  const workspace = new Workspace(dataPlane ?? fallback);
+  const workspace = new Workspace(dataPlane ?? fallback, dataPlane?.logSource);
   dataPlane?.attach(workspace.store);
   const authenticator = new Authenticator(options.users ?? { [DEFAULT_TOKEN]: { name: 'admin' } });
   const requests: RequestRecord[] = [];
@@ -96,7 +98,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     stop: async () => {
       await workspace.stop();
       await dataPlane?.close();
-      http.server.closeAllConnections();
+      http.closeAllConnections();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
     },
   };

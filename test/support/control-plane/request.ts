@@ -1,6 +1,7 @@
 /** Parsing request URLs into the resource request they address, and the HTTP exchange types. */
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
-import { findByPath, type ResourceType } from './resources.ts';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { connectSubresource, findByPath, type ResourceType } from './resources.ts';
 import { methodNotAllowed, pathNotFound } from './status.ts';
 import type { UserSpec } from './types.ts';
 
@@ -14,8 +15,19 @@ export interface ApiRequest {
   user: UserSpec;
 }
 
+/** What an upgrade handler did: 101 and the protocol now spoken, or the error status it answered. */
+export interface Upgraded {
+  status: number;
+  protocol?: string;
+}
+
+/** Takes over the connection of a request with an `Upgrade` header (the HTTP server's 'upgrade' event). */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => Upgraded;
+
 export type Reply =
-  { status: number; body: unknown; contentType?: string } | { stream: (res: ServerResponse) => void };
+  | { status: number; body: unknown; contentType?: string }
+  | { stream: (res: ServerResponse) => void }
+  | { upgrade: UpgradeHandler };
 
 export const json = (body: unknown, status = 200): Reply => ({ status, body });
 
@@ -25,6 +37,8 @@ export interface ResourceRequest {
   namespace?: string;
   name?: string;
   subresource?: string;
+  /** Further verbs the request must be allowed as well (a WebSocket GET on pods/portforward: create). */
+  alsoAuthorize?: string[];
 }
 
 const VERBS: Record<string, [collection: string, item: string]> = {
@@ -61,7 +75,20 @@ export function parseResourcePath(
   const namespace = scoped ? rest[1] : undefined;
   const type = plural ? findByPath(group, version, plural) : undefined;
   if (!type || extra !== undefined || (namespace && !type.namespaced)) throw pathNotFound();
-  if (subresource && (!name || !type.subresources.includes(subresource))) throw pathNotFound();
+  const connect = subresource ? connectSubresource(type, subresource) : undefined;
+  if (subresource && (!name || !(type.subresources.includes(subresource) || connect))) throw pathNotFound();
+  if (connect) {
+    const [verb, ...alsoAuthorize] = connect.methods[method] ?? [];
+    if (!verb) throw methodNotAllowed();
+    return {
+      type,
+      verb,
+      ...(alsoAuthorize.length > 0 ? { alsoAuthorize } : {}),
+      ...(namespace ? { namespace } : {}),
+      name: name ?? '',
+      subresource: subresource ?? '',
+    };
+  }
 
   const verbs = VERBS[method];
   if (!verbs || (method === 'POST' && name)) throw methodNotAllowed();

@@ -81,6 +81,33 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   }),
 ];
 
+/**
+ * A connect subresource: no stored object but a stream. `methods` maps each HTTP method to the RBAC
+ * verbs it needs, all of them: a WebSocket GET on pods/portforward is checked as `get` (as up to 1.34)
+ * and as `create` (the extra check 1.35 added, AuthorizePodWebsocketUpgradeCreatePermission), so a
+ * user needs `create` for it as for SPDY's POST.
+ */
+export interface ConnectSubresource {
+  kind: string;
+  verbs: string[];
+  methods: Record<string, string[]>;
+}
+
+/** By plural, then subresource: pods/log (GET) and pods/portforward (GET for WebSockets, POST for SPDY). */
+export const CONNECT_SUBRESOURCES: Record<string, Record<string, ConnectSubresource>> = {
+  pods: {
+    log: { kind: 'Pod', verbs: ['get'], methods: { GET: ['get'] } },
+    portforward: {
+      kind: 'PodPortForwardOptions',
+      verbs: ['create', 'get'],
+      methods: { GET: ['get', 'create'], POST: ['create'] },
+    },
+  },
+};
+
+export const connectSubresource = (t: ResourceType, subresource: string): ConnectSubresource | undefined =>
+  t.group === '' ? CONNECT_SUBRESOURCES[t.plural]?.[subresource] : undefined;
+
 export const apiVersionOf = (t: ResourceType) => (t.group ? `${t.group}/${t.version}` : t.version);
 
 export function findByPath(group: string, version: string, plural: string): ResourceType | undefined {

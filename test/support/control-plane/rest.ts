@@ -5,6 +5,8 @@ import { bodyFor, parseBody, parseJson, writeOptions } from './body.ts';
 import { isObject, type JsonObject } from './json.ts';
 import type { DeleteOptions, PropagationPolicy } from './objects.ts';
 import { APPLY_PATCH, applyPatch, patchType } from './patch/index.ts';
+import { handleLog } from './pod-logs.ts';
+import { handlePortForward } from './port-forward/index.ts';
 import type { ApiRequest, Reply, ResourceRequest } from './request.ts';
 import { json } from './request.ts';
 import { apiVersionOf, type ResourceType } from './resources.ts';
@@ -19,6 +21,8 @@ import type { Workspace } from './workspace.ts';
 
 export function handleResource(ws: Workspace, req: ApiRequest, r: ResourceRequest): Reply {
   if (r.subresource === 'scale') return handleScale(ws, req, r);
+  if (r.subresource === 'log') return handleLog(ws, req, r);
+  if (r.subresource === 'portforward') return handlePortForward(ws, req, r);
   switch (r.verb) {
     case 'get':
       return render(ws, req, r.type, [ws.objects.get(r.type, r.namespace, r.name ?? '')], false);

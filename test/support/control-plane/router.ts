@@ -45,7 +45,9 @@ export class Router {
     }
     const resource = parseResourcePath(req.method, req.path, req.query);
     if (!resource) throw pathNotFound();
-    authorize(user, { ...resource, name: resource.name ?? '' });
+    for (const verb of [resource.verb, ...(resource.alsoAuthorize ?? [])]) {
+      authorize(user, { ...resource, verb, name: resource.name ?? '' });
+    }
     return { reply: handleResource(ws, request, resource), user: user.name };
   }
 

@@ -1,7 +1,12 @@
-/** The HTTPS server: reads requests, hands them to the router, writes replies and logs each exchange. */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/**
+ * The HTTPS server: reads requests, hands them to the router, writes replies and logs each exchange.
+ * Requests with an `Upgrade` header (port-forward) arrive through the 'upgrade' event: an upgrade
+ * handler takes the connection over, any other reply is written on the raw connection.
+ */
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Reply } from './request.ts';
 import type { Router } from './router.ts';
 import { ApiError } from './status.ts';
@@ -12,26 +17,43 @@ export interface HttpServer {
   server: Server;
   url: string;
   address: string;
+  /** Closes every connection, upgraded ones (which the HTTP server no longer tracks) included. */
+  closeAllConnections(): void;
 }
 
 export async function listen(router: () => Router, log: RequestRecord[]): Promise<HttpServer> {
+  const upgraded = new Set<Duplex>();
   const server = createServer({ cert: SERVER_CERT, key: SERVER_KEY }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => serve(router(), req, Buffer.concat(chunks), res, log));
   });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    socket.on('error', () => socket.destroy());
+    upgrade(router(), req, socket, head, log);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { server, url: `https://127.0.0.1:${port}`, address: `127.0.0.1:${port}` };
+  return {
+    server,
+    url: `https://127.0.0.1:${port}`,
+    address: `127.0.0.1:${port}`,
+    closeAllConnections: () => {
+      server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
+    },
+  };
 }
 
-function serve(
+/** Routes one request; errors become their Status reply. */
+function route(
   router: Router,
   req: IncomingMessage,
   body: Buffer,
-  res: ServerResponse,
   log: RequestRecord[],
-): void {
+): { record: RequestRecord; reply: Reply } {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const contentType = req.headers['content-type'];
   const record: RequestRecord = {
@@ -62,6 +84,24 @@ function serve(
     if (!(error instanceof ApiError)) console.error('control-plane: request failed', error);
     reply = { status: failure.code, body: failure.toStatus() };
   }
+  return { record, reply };
+}
+
+function serve(
+  router: Router,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+  log: RequestRecord[],
+): void {
+  const { record, reply } = route(router, req, body, log);
+  if ('upgrade' in reply) {
+    record.status = 400;
+    const text = JSON.stringify(new ApiError(400, 'BadRequest', 'Upgrade request required').toStatus());
+    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
   if ('stream' in reply) {
     record.status = 200;
     reply.stream(res);
@@ -74,4 +114,46 @@ function serve(
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+function upgrade(
+  router: Router,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  log: RequestRecord[],
+): void {
+  const { record, reply } = route(router, req, Buffer.alloc(0), log);
+  record.upgrade = { requested: String(req.headers.upgrade ?? '') };
+  if ('upgrade' in reply) {
+    try {
+      const outcome = reply.upgrade(req, socket, head);
+      record.status = outcome.status;
+      if (outcome.protocol) record.upgrade.protocol = outcome.protocol;
+    } catch (error) {
+      console.error('control-plane: upgrade failed', error);
+      record.status = 500;
+      socket.destroy();
+    }
+    return;
+  }
+  // Anything else is answered as a plain response on the connection, which then closes.
+  const [status, text, contentType] =
+    'stream' in reply
+      ? [
+          400,
+          JSON.stringify(new ApiError(400, 'BadRequest', 'this request cannot be upgraded').toStatus()),
+          'application/json',
+        ]
+      : [
+          reply.status,
+          typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
+          reply.contentType ?? 'application/json',
+        ];
+  record.status = status;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+      `Content-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+      `Connection: close\r\n\r\n${text}`,
+  );
 }

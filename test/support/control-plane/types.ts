@@ -97,6 +97,8 @@ export interface RequestRecord {
   contentType?: string;
   user: string;
   status: number;
+  /** For a connection upgrade (port-forward): the Upgrade header sent and, once switched, the protocol spoken. */
+  upgrade?: { requested: string; protocol?: string };
 }
 
 export interface KubeconfigOptions {

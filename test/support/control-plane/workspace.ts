@@ -9,6 +9,7 @@ import { NamespaceController } from './controllers/namespace.ts';
 import { WorkQueue } from './controllers/queue.ts';
 import { ReplicaSetController } from './controllers/replicaset.ts';
 import { Objects } from './objects.ts';
+import type { LogSources } from './pod-logs.ts';
 import { findByPlural, type ResourceType } from './resources.ts';
 import { Store } from './store.ts';
 import type { PodRuntime } from './types.ts';
@@ -22,7 +23,11 @@ export class Workspace {
   private readonly kubelet: Kubelet;
   private readonly unsubscribe: () => void;
 
-  constructor(runtime: PodRuntime) {
+  /** `logSources`: where pods/log finds a container's output (the data plane's processes). */
+  constructor(
+    runtime: PodRuntime,
+    readonly logSources?: LogSources,
+  ) {
     this.kubelet = new Kubelet(this.objects, this.queue, runtime);
     const controllers = [
       new DeploymentController(this.objects, this.queue),

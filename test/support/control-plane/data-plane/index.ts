@@ -7,7 +7,8 @@
  *   TCP connect to its first port when it has none), and HAProxy has asked the cluster DNS for each of
  *   its run-time resolved servers once. A container that exits, or is not ready within readyTimeoutMs,
  *   is stopped and leaves its pod Running but never Ready (restartPolicy Never: Failed); its output
- *   (stdout and stderr) stays readable through logs(). There are no container restarts.
+ *   (stdout and stderr) stays readable through logs() and pods/log, whose lines carry the time each
+ *   was printed (see process.ts). There are no container restarts.
  * - Each HAProxy pod gets its own DNS socket (same answers for all), so its queries can be told apart.
  * - Deleting a pod stops its processes (HAProxy: SIGUSR1, the soft stop; others SIGTERM; SIGKILL
  *   after STOP_GRACE_MS) before it leaves the API.
@@ -16,6 +17,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LogSources } from '../pod-logs.ts';
 import type { Store } from '../store.ts';
 import type {
   DataPlane,
@@ -231,6 +233,10 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     if (!c) throw new Error(`pod ${describe(pod)} has no container ${container ?? ''}`);
     return `${c.note}${c.process?.log() ?? ''}`;
   }
+
+  /** The API's view of a container's log (pods/log); undefined for pods and containers run by no process. */
+  readonly logSource: LogSources = (pod, container) =>
+    this.pods.get(String(pod.metadata.uid))?.containers.find((c) => c.name === container)?.process;
 
   lookup(name: string): string[] | undefined {
     return this.resolve(name.toLowerCase().replace(/\.$/, ''), TYPE_A);

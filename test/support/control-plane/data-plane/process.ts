@@ -1,14 +1,33 @@
-/** A container's local process: its log (stdout and stderr, interleaved), its exit, and stopping it. */
+/**
+ * A container's local process: its log (stdout and stderr, interleaved), its exit, and stopping it.
+ * The log is also kept as lines stamped with the time each was completed, like the container
+ * runtime's log file, so the API can filter them (sinceSeconds, tailLines) and follow new ones.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import type { LogLine, LogSource } from '../pod-logs.ts';
 
 const LOG_LIMIT = 1024 * 1024;
 
-export class ContainerProcess {
+/** Nanoseconds since the epoch, never going backwards within this process. */
+let lastNanos = 0n;
+export function nowNanos(): bigint {
+  // Summed as integers: epoch nanoseconds are beyond a double's exact range.
+  const now =
+    BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n + BigInt(Math.round(performance.now() * 1e6));
+  lastNanos = now > lastNanos ? now : lastNanos + 1n;
+  return lastNanos;
+}
+
+export class ContainerProcess implements LogSource {
   readonly child: ChildProcess;
   readonly pid: number;
   private text = '';
+  private readonly logLines: LogLine[] = [];
+  private logBytes = 0;
+  private readonly partial = { stdout: '', stderr: '' };
+  private readonly followers = new Set<{ line: (line: LogLine) => void; end: () => void }>();
   exitCode: number | null = null;
   signal: NodeJS.Signals | null = null;
   running = true;
@@ -17,23 +36,26 @@ export class ContainerProcess {
   constructor(command: string, args: string[], env: Record<string, string>, cwd: string) {
     this.child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.pid = this.child.pid ?? -1;
-    const append = (chunk: Buffer) => {
-      this.text += chunk.toString('utf8');
+    const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      this.text += text;
       if (this.text.length > LOG_LIMIT) this.text = this.text.slice(-LOG_LIMIT);
+      this.addLines(stream, text);
     };
-    this.child.stdout?.on('data', append);
-    this.child.stderr?.on('data', append);
+    this.child.stdout?.on('data', append('stdout'));
+    this.child.stderr?.on('data', append('stderr'));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => {
         this.text += `${error.message}\n`;
-        this.running = false;
+        this.addLines('stderr', `${error.message}\n`);
+        this.finish();
         resolve();
       });
       // 'close' rather than 'exit': the whole log has been read by then.
       this.child.once('close', (code, signal) => {
         this.exitCode = code;
         this.signal = signal;
-        this.running = false;
+        this.finish();
         resolve();
       });
     });
@@ -41,6 +63,49 @@ export class ContainerProcess {
 
   log(): string {
     return this.text;
+  }
+
+  lines(): readonly LogLine[] {
+    return this.logLines;
+  }
+
+  follow(line: (line: LogLine) => void, end: () => void): () => void {
+    if (!this.running) {
+      end();
+      return () => undefined;
+    }
+    const follower = { line, end };
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
+  }
+
+  private addLines(stream: 'stdout' | 'stderr', text: string): void {
+    const parts = (this.partial[stream] + text).split('\n');
+    this.partial[stream] = parts.pop() ?? '';
+    for (const part of parts) this.push({ time: nowNanos(), stream, text: part, newline: true });
+  }
+
+  private push(line: LogLine): void {
+    this.logLines.push(line);
+    this.logBytes += line.text.length + 1;
+    while (this.logBytes > LOG_LIMIT && this.logLines.length > 1) {
+      this.logBytes -= (this.logLines.shift()?.text.length ?? 0) + 1;
+    }
+    for (const follower of this.followers) follower.line(line);
+  }
+
+  /** The process is gone: its unterminated last lines become lines, and followers are done. */
+  private finish(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const stream of ['stdout', 'stderr'] as const) {
+      if (this.partial[stream] === '') continue;
+      this.push({ time: nowNanos(), stream, text: this.partial[stream], newline: false });
+      this.partial[stream] = '';
+    }
+    const followers = [...this.followers];
+    this.followers.clear();
+    for (const follower of followers) follower.end();
   }
 
   /** Sends `signal`; SIGKILL when the process has not exited `graceMs` later. */
