@@ -11,6 +11,8 @@ export const ExitCode = {
   forbidden: 6,
   clusterState: 7,
   timeout: 8,
+  /** Ctrl-C, as shells report a SIGINT exit. */
+  interrupted: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

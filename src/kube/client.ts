@@ -170,6 +170,38 @@ export class KubeClient {
     }
   }
 
+  /**
+   * Opens a pod's log stream (the request is under way once this resolves, so nothing logged after
+   * that is missed) and yields it line by line; with `follow` until the pod stops or `signal` aborts.
+   */
+  async openPodLog(
+    pod: { name: string; namespace: string },
+    options: { container?: string | undefined; sinceSeconds?: number; follow: boolean },
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<string>> {
+    const params = new URLSearchParams({ follow: String(options.follow) });
+    if (options.container) params.set('container', options.container);
+    if (options.sinceSeconds !== undefined)
+      params.set('sinceSeconds', String(Math.max(1, Math.ceil(options.sinceSeconds))));
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log?${params}`;
+    const describe = { verb: 'get', resource: 'pods/log', name: pod.name, namespace: pod.namespace } as const;
+    const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
+    let body: AsyncIterable<Uint8Array>;
+    try {
+      const connection = await this.authenticate(url);
+      const response = await fetch(url, {
+        headers: { ...connection.headers, Accept: 'text/plain', 'User-Agent': USER_AGENT },
+        dispatcher: connection.dispatcher,
+        signal,
+      });
+      if (!response.ok || !response.body) throw new KubeHttpError(response.status, await response.text());
+      body = response.body;
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+    return splitLines(body, signal, (error) => this.explain(error, describe));
+  }
+
   async close(): Promise<void> {
     await this.dispatcher?.close();
     this.dispatcher = undefined;
@@ -221,4 +253,25 @@ export class KubeClient {
     if (!response.ok) throw new KubeHttpError(response.status, body);
     return body;
   }
+}
+
+async function* splitLines(
+  body: AsyncIterable<Uint8Array>,
+  signal: AbortSignal,
+  explain: (error: unknown) => Error,
+): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let pending = '';
+  try {
+    for await (const chunk of body) {
+      pending += decoder.decode(chunk, { stream: true });
+      for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+        yield pending.slice(0, end);
+        pending = pending.slice(end + 1);
+      }
+    }
+  } catch (error) {
+    if (!signal.aborted) throw explain(error);
+  }
+  if (pending) yield pending;
 }

@@ -1,0 +1,385 @@
+import { ExitCode, GatewayError } from '../errors.ts';
+import { describeMatch, type GatewayRoute } from '../haproxy/routes.ts';
+import type { KubeClient } from '../kube/client.ts';
+import { forwardPodPort } from '../kube/port-forward.ts';
+import { GATEWAY_HTTP_PORT } from '../haproxy/gateway-config.ts';
+import type { KubeObject } from '../manifests/types.ts';
+import type { Progress } from '../ui/progress.ts';
+import {
+  buildDelivery,
+  type DeliveryDescription,
+  deliveryIdOf,
+  describeDelivery,
+  headersToSend,
+  type Provider,
+} from '../webhook/index.ts';
+import { type GatewayLocation, locateGatewayAndSay } from './gateway.ts';
+import { listGatewayRoutes } from './routes.ts';
+
+export interface DeliveryTestRequest {
+  /** The routed path to send to; default: the only path route, else /trigger. */
+  path: string | undefined;
+  provider: Provider;
+  event: string | undefined;
+  payload: { bytes: Buffer; name: string } | undefined;
+  secret: string | undefined;
+  secretFrom: { name: string; key: string | undefined } | undefined;
+  url: string | undefined;
+  timeoutMs: number;
+  /** Called for each line the backend logs while the test watches, stern-style. */
+  onLogLine: (pod: string, line: string) => void;
+  /** Ctrl-C: stop watching, close the port-forward, leave. */
+  interrupt: AbortSignal;
+  /** --follow: report the delivery as soon as it is seen, then keep tailing until interrupted. */
+  follow: ((result: DeliveryTestResult) => void) | undefined;
+}
+
+export interface DeliveryTestResult {
+  route: string;
+  backend: string;
+  via: 'url' | 'ingress' | 'port-forward';
+  url: string;
+  delivery: DeliveryDescription;
+  status: number;
+  latencyMs: number;
+  responseBody: string;
+  /** What the backend logged that names this delivery. */
+  evidence: Array<{ pod: string; line: string }>;
+}
+
+interface PodObject extends KubeObject {
+  status?: { conditions?: Array<{ type: string; status: string }> };
+}
+interface ServiceObject extends KubeObject {
+  spec?: { selector?: Record<string, string> };
+}
+interface IngressObject extends KubeObject {
+  spec?: { rules?: Array<{ host?: string }>; tls?: unknown[] };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
+
+const SECRET_KEY = 'secretToken';
+
+function selectorOf(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+}
+
+function isReady(pod: PodObject): boolean {
+  return (
+    pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
+    false
+  );
+}
+
+function chooseRoute(
+  routes: GatewayRoute[],
+  path: string | undefined,
+  location: GatewayLocation,
+): GatewayRoute {
+  const paths = routes.filter((route) => route.match.type === 'path');
+  const wanted = path ?? (paths.length === 1 ? undefined : '/trigger');
+  const route =
+    wanted === undefined ? paths[0] : paths.find((candidate) => describeMatch(candidate.match) === wanted);
+  if (route) return route;
+  const listed = routes.map((candidate) => describeMatch(candidate.match)).join(', ') || 'none';
+  throw new GatewayError(
+    `no route for ${wanted ?? 'a path'} in the gateway in namespace ${location.namespace}`,
+    {
+      why: `the routes are: ${listed}`,
+      next: [
+        'kubectl trigger-gateway route list',
+        'name the route to test: kubectl trigger-gateway test /github',
+      ],
+      exitCode: ExitCode.clusterState,
+    },
+  );
+}
+
+async function readSecret(
+  kube: KubeClient,
+  request: DeliveryTestRequest,
+  namespace: string,
+): Promise<string | undefined> {
+  if (request.secret !== undefined || !request.secretFrom) return request.secret;
+  const { name, key = SECRET_KEY } = request.secretFrom;
+  const secret = await kube.read<KubeObject & { data?: Record<string, string> }>({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    name,
+    namespace,
+  });
+  if (!secret) {
+    throw new GatewayError(`secret ${name} not found in namespace ${namespace}`, {
+      why: "--secret-from reads the webhook secret from a Secret in the backend's namespace",
+      next: [`kubectl -n ${namespace} get secrets`],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  const value = secret.data?.[key];
+  if (value === undefined) {
+    // Key names only: the values are secrets.
+    throw new GatewayError(`secret ${namespace}/${name} has no key ${key}`, {
+      why: `its keys are: ${Object.keys(secret.data ?? {}).join(', ') || 'none'}`,
+      next: [`pass the key: --secret-from ${name}:KEY`],
+      exitCode: ExitCode.usage,
+    });
+  }
+  return Buffer.from(value, 'base64').toString('utf8');
+}
+
+async function readyBackendPods(kube: KubeClient, route: GatewayRoute): Promise<PodObject[]> {
+  const service = route.service;
+  if (!service) {
+    throw new GatewayError(`the route for ${describeMatch(route.match)} does not point at a Service`, {
+      why: `its backend is ${route.address ?? route.backend}; test watches the logs of the Service's pods`,
+      next: [
+        'route it to a Service: kubectl trigger-gateway route add PATH SERVICE.NAMESPACE:PORT --overwrite',
+      ],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  const found = await kube.read<ServiceObject>({ apiVersion: 'v1', kind: 'Service', ...service });
+  if (!found) {
+    throw new GatewayError(`the backend Service ${service.name}.${service.namespace} does not exist`, {
+      why: `the gateway answers 503 for ${describeMatch(route.match)} until it does`,
+      next: [
+        `kubectl -n ${service.namespace} get services`,
+        'or route to an existing listener: kubectl trigger-gateway route add … --overwrite',
+      ],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  const selector = found.spec?.selector ?? {};
+  const pods = Object.keys(selector).length
+    ? await kube.list<PodObject>('v1', 'Pod', {
+        namespace: service.namespace,
+        labelSelector: selectorOf(selector),
+      })
+    : [];
+  const ready = pods.filter(isReady);
+  if (ready.length === 0) {
+    throw new GatewayError(`no ready pods behind service ${service.name}.${service.namespace}`, {
+      why: pods.length
+        ? `${pods.length} pod(s) match its selector, none is Ready`
+        : 'no pod matches its selector',
+      next: [`kubectl -n ${service.namespace} get pods -l ${selectorOf(selector) || '…'}`],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  return ready;
+}
+
+/** Where to send: --url, else the Ingress's address, else a port-forward to a gateway pod. */
+async function target(
+  kube: KubeClient,
+  location: GatewayLocation,
+  request: DeliveryTestRequest,
+): Promise<{ via: DeliveryTestResult['via']; base: string; close?: () => Promise<void> }> {
+  if (request.url) return { via: 'url', base: request.url.replace(/\/+$/, '') };
+  const ingress = await kube.read<IngressObject>({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    name: location.deployment,
+    namespace: location.namespace,
+  });
+  const address = ingress?.status?.loadBalancer?.ingress?.[0];
+  const host = ingress?.spec?.rules?.[0]?.host ?? address?.hostname ?? address?.ip;
+  if (ingress && address && host && !host.startsWith('*')) {
+    return { via: 'ingress', base: `${ingress.spec?.tls?.length ? 'https' : 'http'}://${host}` };
+  }
+  const pods = await kube.list<PodObject>('v1', 'Pod', {
+    namespace: location.namespace,
+    labelSelector: 'app.kubernetes.io/name=trigger-gateway,app.kubernetes.io/instance=trigger-gateway',
+  });
+  const pod = pods.find(isReady);
+  if (!pod) {
+    throw new GatewayError(`no ready gateway pod in namespace ${location.namespace} to port-forward to`, {
+      why: 'the Ingress has no address and no gateway pod is Ready',
+      next: [
+        `kubectl -n ${location.namespace} get pods`,
+        'or pass the public URL: --url https://hooks.example.com',
+      ],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  const forwarded = await forwardPodPort(
+    kube,
+    { name: pod.metadata.name, namespace: location.namespace },
+    GATEWAY_HTTP_PORT,
+  );
+  return { via: 'port-forward', base: `http://127.0.0.1:${forwarded.localPort}`, close: forwarded.close };
+}
+
+/** The eventID an EventListener answers with, which its own log lines carry too. */
+function eventIdOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { eventID?: unknown };
+    return typeof parsed.eventID === 'string' ? parsed.eventID : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends a signed sample delivery through the gateway and watches the backend's own log until it
+ * shows that delivery: a 2xx alone is no proof, interceptors can still reject the event.
+ */
+export async function testDelivery(
+  kube: KubeClient,
+  request: DeliveryTestRequest,
+  progress: Progress,
+): Promise<DeliveryTestResult> {
+  const location = await locateGatewayAndSay(kube, progress);
+  const route = chooseRoute(await listGatewayRoutes(kube, location), request.path, location);
+  const pods = await readyBackendPods(kube, route);
+  const backendNamespace = route.service?.namespace ?? location.namespace;
+  const secret = await readSecret(kube, request, backendNamespace);
+  const delivery = buildDelivery({
+    provider: request.provider,
+    event: request.event,
+    payload: request.payload?.bytes,
+    payloadName: request.payload?.name,
+    secret,
+  });
+  const ids = [deliveryIdOf(delivery)];
+  const evidence: DeliveryTestResult['evidence'] = [];
+  const watching = new AbortController();
+  let sawIt: () => void = () => undefined;
+  const seen = new Promise<void>((resolve) => {
+    sawIt = resolve;
+  });
+
+  progress.update(`Tailing ${pods.length} backend pod(s) of ${route.service?.name}.${backendNamespace}`);
+  const streams = await Promise.all(
+    pods.map(async (pod) => ({
+      pod: pod.metadata.name,
+      lines: await kube.openPodLog(
+        { name: pod.metadata.name, namespace: backendNamespace },
+        { follow: true, sinceSeconds: 1 },
+        watching.signal,
+      ),
+    })),
+  );
+  const tails = streams.map(async ({ pod, lines }) => {
+    try {
+      for await (const line of lines) {
+        request.onLogLine(pod, line);
+        if (ids.some((id) => line.includes(id))) {
+          evidence.push({ pod, line });
+          sawIt();
+        }
+      }
+    } catch (error) {
+      // One pod's stream failing (the pod went away) must not end the test; the others go on.
+      progress.warn(
+        `the log of pod ${pod} stopped: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  });
+
+  const destination = await target(kube, location, request);
+  const path = describeMatch(route.match);
+  const url = `${destination.base}${path}`;
+  try {
+    progress.update(
+      `Sending a ${request.provider} ${delivery.event} delivery to ${url} (${destination.via})`,
+    );
+    const started = performance.now();
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: headersToSend(delivery),
+      body: new Uint8Array(delivery.body),
+    });
+    const responseBody = await response.text();
+    const latencyMs = Math.round(performance.now() - started);
+    const eventId = eventIdOf(responseBody);
+    if (eventId) ids.push(eventId);
+    // The gateway's own 404 and HAProxy's 502/503/504 mean the delivery never reached a backend: no need to wait.
+    const refusedByGateway =
+      (response.status === 404 && responseBody.includes('"gateway":"trigger-gateway"')) ||
+      [502, 503, 504].includes(response.status);
+    progress.update(`Waiting for the backend to log delivery ${ids[0]}`);
+    const interrupted = new Promise<'interrupted'>((resolve) => {
+      if (request.interrupt.aborted) resolve('interrupted');
+      request.interrupt.addEventListener('abort', () => resolve('interrupted'), { once: true });
+    });
+    const outcome = refusedByGateway
+      ? 'timeout'
+      : await Promise.race([
+          seen.then(() => 'seen' as const),
+          interrupted,
+          new Promise<'timeout'>((resolve) =>
+            setTimeout(() => resolve('timeout'), request.timeoutMs).unref(),
+          ),
+        ]);
+    const result: DeliveryTestResult = {
+      route: path,
+      backend: `${route.service?.name}.${backendNamespace}:${route.service?.port}`,
+      via: destination.via,
+      url,
+      delivery: describeDelivery(delivery),
+      status: response.status,
+      latencyMs,
+      responseBody,
+      evidence,
+    };
+    if (outcome === 'interrupted') throw interruptedError();
+    if (outcome === 'timeout') throw notSeen(result, request.timeoutMs);
+    if (request.follow) {
+      request.follow(result);
+      progress.stop();
+      await interrupted;
+    }
+    return result;
+  } finally {
+    watching.abort();
+    await Promise.allSettled(tails);
+    await destination.close?.();
+  }
+}
+
+function interruptedError(): GatewayError {
+  return new GatewayError('interrupted before the backend logged the delivery', {
+    why: 'Ctrl-C stopped the wait; the log streams and any port-forward were closed',
+    exitCode: ExitCode.interrupted,
+  });
+}
+
+function notSeen(result: DeliveryTestResult, timeoutMs: number): GatewayError {
+  const seconds = timeoutMs / 1000;
+  if (result.status === 404) {
+    return new GatewayError(`the gateway answered 404 for ${result.route}: it has no route there`, {
+      why: result.responseBody.slice(0, 200),
+      next: ['kubectl trigger-gateway route list'],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  if ([502, 503, 504].includes(result.status)) {
+    return new GatewayError(
+      `the gateway answered ${result.status} for ${result.route}: it cannot reach ${result.backend}`,
+      {
+        why:
+          result.status === 504
+            ? 'the backend accepted the connection but did not answer in time'
+            : 'the backend Service has no endpoint the gateway can resolve, connect to and get an answer from',
+        next: [`kubectl get endpoints -n ${result.backend.split('.')[1]?.split(':')[0] ?? ''}`],
+        exitCode: ExitCode.clusterState,
+      },
+    );
+  }
+  return new GatewayError(
+    `the backend did not log delivery ${result.delivery.id} within ${seconds}s (HTTP ${result.status})`,
+    {
+      why:
+        'the request went through, but nothing the backend logged names it: the listener may not log deliveries, ' +
+        'an interceptor may have dropped it, or the route may point at another Service',
+      next: [
+        'watch longer: --timeout 2m',
+        'look at the listener: kubectl logs -l eventlistener=NAME -n NAMESPACE',
+      ],
+      exitCode: ExitCode.timeout,
+    },
+  );
+}

@@ -1,0 +1,221 @@
+/**
+ * `test` end to end: a signed sample delivery through real HAProxy pods to the echo backend, proven
+ * from the backend's own log, and the failures explained.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Install from '../../src/commands/install.ts';
+import RouteAdd from '../../src/commands/route/add.ts';
+import Test from '../../src/commands/test.ts';
+import { verifySignature } from '../../src/webhook/index.ts';
+import { pluginPath, REPO_ROOT, runCommand } from '../support/cli.ts';
+import {
+  type ControlPlaneWithDataPlane,
+  type KubeObject,
+  startControlPlane,
+} from '../support/control-plane/index.ts';
+import { findHaproxy } from '../support/haproxy.ts';
+
+let plane: ControlPlaneWithDataPlane;
+let kubeconfig: string;
+
+async function waitFor(condition: () => boolean, context: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 200 && !condition(); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  if (!condition()) throw new Error(`condition not met; output so far:\n${context()}`);
+}
+
+function run(...args: string[]) {
+  return runCommand(Test, ['--kubeconfig', kubeconfig, ...args]);
+}
+
+function gatewayUrl(): string {
+  const { host, port } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+  return `http://${host}:${port}`;
+}
+
+/** The echo backend's log lines: one JSON object per request it received. */
+function echoRequests(): Array<{ path: string; headers: Record<string, string>; body: string }> {
+  const pod = plane.list('pods', 'trigger')[0] as KubeObject;
+  return plane.dataPlane
+    .logs(pod)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+}
+
+describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
+  beforeAll(async () => {
+    plane = await startControlPlane({ dataPlane: true });
+    kubeconfig = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-test-')), 'kubeconfig'));
+    const installed = await runCommand(Install, ['--kubeconfig', kubeconfig, '--with-echo']);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    await plane?.stop();
+  });
+
+  it('delivers a signed GitHub push and shows it in the backend log; the signature verifies on what arrived', async () => {
+    const result = await run('--url', gatewayUrl(), '--secret', 's3cret-value', '-o', 'json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      route: '/trigger',
+      backend: 'httpecho.trigger:80',
+      via: 'url',
+      status: 200,
+    });
+    expect(report.evidence.length).toBeGreaterThan(0);
+    expect(result.stdout).not.toContain('s3cret-value');
+    expect(result.stderr).not.toContain('s3cret-value');
+    expect(result.stderr).toMatch(/^httpecho-[a-z0-9]+-[a-z0-9]+ \{/m);
+
+    const arrived = echoRequests().find(
+      (request) => request.headers['x-github-delivery'] === report.delivery.id,
+    );
+    expect(arrived).toBeDefined();
+    const headers = arrived?.headers ?? {};
+    expect(verifySignature('github', headers, Buffer.from(arrived?.body ?? ''), 's3cret-value')).toBe(true);
+    expect(verifySignature('github', headers, Buffer.from(arrived?.body ?? ''), 'another-secret')).toBe(
+      false,
+    );
+  });
+
+  it('sends through a port-forward to a gateway pod when there is no Ingress address, and says so', async () => {
+    const result = await run('/trigger', '--provider', 'gitlab', '--event', 'merge_request', '-o', 'json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ via: 'port-forward', status: 200 });
+  });
+
+  it('reads the secret from a Secret, as an EventListener secretRef names it, and never shows it', async () => {
+    plane.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'github-webhook', namespace: 'trigger' },
+      data: { secretToken: Buffer.from('from-a-secret').toString('base64') },
+    } as KubeObject);
+    const result = await run('--url', gatewayUrl(), '--secret-from', 'github-webhook', '-o', 'json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    const arrived = echoRequests().find(
+      (request) => request.headers['x-github-delivery'] === report.delivery.id,
+    );
+    expect(
+      verifySignature('github', arrived?.headers ?? {}, Buffer.from(arrived?.body ?? ''), 'from-a-secret'),
+    ).toBe(true);
+    expect(`${result.stdout}${result.stderr}`).not.toContain('from-a-secret');
+
+    const missingKey = await run('--url', gatewayUrl(), '--secret-from', 'github-webhook:token');
+    expect(missingKey.exitCode).toBe(2);
+    expect(missingKey.stderr).toContain('secret trigger/github-webhook has no key token');
+    expect(missingKey.stderr).toContain('its keys are: secretToken');
+    expect(missingKey.stderr).not.toContain('from-a-secret');
+  });
+
+  it('sends to the Ingress address when it has one', async () => {
+    const ingress = plane.get('ingresses', 'trigger-gateway', 'trigger-gateway') as KubeObject;
+    const { host } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+    plane.put({ ...ingress, status: { loadBalancer: { ingress: [{ ip: host }] } } } as KubeObject);
+    const result = await run('-o', 'json');
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      via: 'ingress',
+      url: `http://${host}/trigger`,
+      status: 200,
+    });
+    plane.put({ ...ingress, status: { loadBalancer: {} } } as KubeObject);
+  });
+
+  it('fails at once, saying why, when the gateway itself answers 404 for the URL', async () => {
+    const result = await run('--url', `${gatewayUrl()}/nothing-routed-here`, '--timeout', '5m');
+    expect(result.exitCode).toBe(7);
+    expect(result.stderr).toContain('error: the gateway answered 404 for /trigger: it has no route there');
+  });
+
+  it('--follow reports the delivery, keeps tailing the backend, and leaves cleanly on Ctrl-C', async () => {
+    const child = spawn(
+      join(REPO_ROOT, 'bin', 'run.js'),
+      ['test', '--follow', '--url', gatewayUrl(), '--kubeconfig', kubeconfig],
+      {
+        env: { ...process.env, PATH: pluginPath(), NO_COLOR: '1' },
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(
+      () => stdout.includes('the backend logged it:'),
+      () => stderr,
+    );
+    await fetch(`${gatewayUrl()}/trigger/after-the-test`, { method: 'POST', body: '{}' });
+    await waitFor(
+      () => stderr.includes('"path":"/trigger/after-the-test"'),
+      () => stderr,
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('fails with the reason when the route points at a Service that does not exist', async () => {
+    const added = await runCommand(RouteAdd, ['--kubeconfig', kubeconfig, '/github', 'el-github.ci:8080']);
+    expect(added.exitCode, added.stderr).toBe(0);
+    const result = await run('/github', '--url', gatewayUrl());
+    expect(result.exitCode).toBe(7);
+    expect(result.stderr).toContain('error: the backend Service el-github.ci does not exist');
+  });
+
+  it('fails when no pod behind the Service is ready, and at once when the gateway cannot reach it (50x)', async () => {
+    const labels = { app: 'idle' };
+    plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'idle' } });
+    plane.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'idle', namespace: 'idle' },
+      spec: { selector: labels, ports: [{ port: 80, targetPort: 8080 }] },
+    } as KubeObject);
+    expect((await runCommand(RouteAdd, ['--kubeconfig', kubeconfig, '/idle', 'idle.idle:80'])).exitCode).toBe(
+      0,
+    );
+    const noPods = await run('/idle', '--url', gatewayUrl());
+    expect(noPods.exitCode).toBe(7);
+    expect(noPods.stderr).toContain('error: no ready pods behind service idle.idle');
+
+    // A pod that is Ready but runs nothing the gateway can connect to: HAProxy answers 503.
+    plane.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'idle', namespace: 'idle' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: 'idle', image: 'registry.example/idle:1' }] },
+        },
+      },
+    } as KubeObject);
+    await waitFor(
+      () => plane.list('pods', 'idle').length === 1,
+      () => 'no idle pod',
+    );
+    const unreachable = await run('/idle', '--url', gatewayUrl(), '--timeout', '5m');
+    expect(unreachable.exitCode).toBe(7);
+    expect(unreachable.stderr).toMatch(
+      /error: the gateway answered 50[234] for \/idle: it cannot reach idle\.idle:80/,
+    );
+  });
+
+  it('fails on a path that has no route, listing the routes', async () => {
+    const result = await run('/nope', '--url', gatewayUrl());
+    expect(result.exitCode).toBe(7);
+    expect(result.stderr).toContain('no route for /nope');
+    expect(result.stderr).toContain('/trigger');
+  });
+});
