@@ -3,7 +3,9 @@
  * from the backend's own log, and the failures explained.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +212,67 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     expect(unreachable.stderr).toMatch(
       /error: the gateway answered 50[234] for \/idle: it cannot reach idle\.idle:80/,
     );
+  });
+
+  it('sends a payload file byte for byte, and rejects one that is not JSON with the position', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tg-payload-'));
+    const file = join(dir, 'push.json');
+    const bytes = '{ "ref" : "refs/heads/release",\n  "note": "grüße" }\n';
+    writeFileSync(file, bytes);
+    const sent = await run('--url', gatewayUrl(), '--payload', file, '--secret', 'k', '-o', 'json');
+    expect(sent.exitCode, sent.stderr).toBe(0);
+    const report = JSON.parse(sent.stdout);
+    const arrived = echoRequests().find(
+      (request) => request.headers['x-github-delivery'] === report.delivery.id,
+    );
+    expect(arrived?.body).toBe(bytes);
+
+    writeFileSync(file, '{ "ref": "main", }');
+    const broken = await run('--url', gatewayUrl(), '--payload', file);
+    expect(broken.exitCode).toBe(2);
+    expect(broken.stderr).toMatch(/line 1, column 1[0-9]/);
+  });
+
+  describe('against an endpoint that answers but is not the route backend', () => {
+    let decoy: Server;
+    let decoyUrl = '';
+    beforeAll(async () => {
+      decoy = createServer((_request, response) => response.end('{"accepted":true}'));
+      await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', resolve));
+      decoyUrl = `http://127.0.0.1:${(decoy.address() as AddressInfo).port}`;
+    });
+    afterAll(() => {
+      decoy.close();
+    });
+
+    it('a 200 is not proof: with nothing in the backend log it times out, exit 8, and says what that usually means', async () => {
+      const result = await run('--url', decoyUrl, '--timeout', '1s');
+      expect(result.exitCode).toBe(8);
+      expect(result.stderr).toMatch(
+        /error: the backend did not log delivery [0-9a-f-]+ within 1s \(HTTP 200\)/,
+      );
+      expect(result.stderr).toContain('the listener may not log deliveries');
+    });
+
+    it('Ctrl-C while waiting closes everything and exits 130', async () => {
+      const child = spawn(
+        join(REPO_ROOT, 'bin', 'run.js'),
+        ['test', '--url', decoyUrl, '--timeout', '5m', '--kubeconfig', kubeconfig],
+        {
+          env: { ...process.env, PATH: pluginPath(), NO_COLOR: '1' },
+        },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      await waitFor(
+        () => stderr.includes('Waiting for the backend to log delivery'),
+        () => stderr,
+      );
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      expect(stderr).toContain('error: interrupted before the backend logged the delivery');
+    });
   });
 
   it('fails on a path that has no route, listing the routes', async () => {
