@@ -40,6 +40,25 @@ async function readLiveConfig(kube: KubeClient, objects: KubeObject[]): Promise<
   return live && isManagedByUs(live) ? live.data?.[CONFIG_KEY] : undefined;
 }
 
+/**
+ * Services before Deployments: gateway pods resolve their backends' Service names when they start,
+ * and a name that does not exist yet is remembered as missing for a while (HAProxy's `hold nx`).
+ */
+const APPLY_ORDER = [
+  'Namespace',
+  'ServiceAccount',
+  'ConfigMap',
+  'Service',
+  'PodDisruptionBudget',
+  'Deployment',
+  'Ingress',
+];
+
+function applyRank(object: KubeObject): number {
+  const rank = APPLY_ORDER.indexOf(object.kind);
+  return rank < 0 ? APPLY_ORDER.length : rank;
+}
+
 /** A write failed after the dry run passed (a server fault, a race): say how far it got and how to finish. */
 function stoppedHalfway(error: unknown, applied: number, total: number): unknown {
   if (!(error instanceof GatewayError)) return error;
@@ -93,7 +112,9 @@ export async function installGateway(
   const skipped = plan.filter(
     ({ object, live }) => object.kind === 'Namespace' && live && !isManagedByUs(live),
   );
-  const toApply = plan.filter((entry) => !skipped.includes(entry));
+  const toApply = plan
+    .filter((entry) => !skipped.includes(entry))
+    .sort((a, b) => applyRank(a.object) - applyRank(b.object));
   const newNamespaces = toApply.filter(({ object, live }) => object.kind === 'Namespace' && !live);
 
   progress.update('Checking every object with a server-side dry run');

@@ -24,11 +24,12 @@ import { findHaproxy } from '../support/haproxy.ts';
 let plane: ControlPlaneWithDataPlane;
 let kubeconfig: string;
 
-async function waitFor(condition: () => boolean, context: () => string): Promise<void> {
-  for (let attempt = 0; attempt < 200 && !condition(); attempt++) {
+async function waitFor(condition: () => boolean | Promise<boolean>, context: () => string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (await condition()) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  if (!condition()) throw new Error(`condition not met; output so far:\n${context()}`);
+  throw new Error(`condition not met; output so far:\n${context()}`);
 }
 
 function run(...args: string[]) {
@@ -56,6 +57,11 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     kubeconfig = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-test-')), 'kubeconfig'));
     const installed = await runCommand(Install, ['--kubeconfig', kubeconfig, '--with-echo']);
     expect(installed.exitCode, installed.stderr).toBe(0);
+    // These tests are about `test`, not about how soon HAProxy resolves a brand-new Service name.
+    await waitFor(
+      async () => (await fetch(`${gatewayUrl()}/trigger`)).status === 200,
+      () => 'gateway never served /trigger',
+    );
   });
 
   afterAll(async () => {
