@@ -33,11 +33,11 @@ export function renderInstall(options: GatewayOptions): KubeObject[] {
   return renderGatewayManifests(loadBundledManifests(), options);
 }
 
-async function readLiveConfig(kube: KubeClient, objects: KubeObject[]): Promise<string | undefined> {
-  const configMap = objects.find((object) => object.kind === 'ConfigMap');
-  if (!configMap) return undefined;
-  const live = await kube.read<KubeObject & { data?: Record<string, string> }>(refOf(configMap));
-  return live && isManagedByUs(live) ? live.data?.[CONFIG_KEY] : undefined;
+/** The haproxy.cfg in the cluster, from the live objects already read; only ours counts. */
+function liveConfigOf(live: Array<KubeObject | undefined>): string | undefined {
+  const configMap = live.find((object) => object?.kind === 'ConfigMap') as
+    (KubeObject & { data?: Record<string, string> }) | undefined;
+  return configMap && isManagedByUs(configMap) ? configMap.data?.[CONFIG_KEY] : undefined;
 }
 
 /**
@@ -85,9 +85,13 @@ export async function installGateway(
 ): Promise<InstallResult> {
   const { options } = request;
   progress.update(`Reading the current state of namespace ${options.namespace}`);
-  const liveConfig = await readLiveConfig(kube, renderInstall(options));
-  const objects = renderGatewayManifests(loadBundledManifests(), options, { haproxyCfg: liveConfig });
-  const live = await Promise.all(objects.map((object) => kube.read(refOf(object))));
+  const bundle = loadBundledManifests();
+  // One read per object; the objects to apply only differ from the defaults by the live config.
+  const live = await Promise.all(
+    renderGatewayManifests(bundle, options).map((object) => kube.read(refOf(object))),
+  );
+  const liveConfig = liveConfigOf(live);
+  const objects = renderGatewayManifests(bundle, options, { haproxyCfg: liveConfig });
 
   const plan = objects.map((object, index) => ({ object, live: live[index] }));
   const foreign = plan.filter(
