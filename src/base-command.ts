@@ -14,6 +14,19 @@ export const outputFlag = Flags.option({
   summary: 'Print the result as json or yaml instead of text.',
 })();
 
+/** --wait/--no-wait and --timeout, for every command that rolls the gateway pods. */
+export const rolloutFlags = {
+  wait: Flags.boolean({
+    summary: 'Wait until the gateway pods run the new config.',
+    default: true,
+    allowNo: true,
+  }),
+  timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+};
+
+/** --dry-run for the commands that edit haproxy.cfg. */
+export const configDiffFlag = Flags.boolean({ summary: 'Print the haproxy.cfg diff and change nothing.' });
+
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof GatewayCommand)['baseFlags'] & T['flags']
 >;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import * as yaml from 'js-yaml';
-import { GatewayCommand, outputFlag } from '../base-command.ts';
+import { GatewayCommand, outputFlag, rolloutFlags } from '../base-command.ts';
 import { usageError } from '../errors.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
 import { validateGatewayOptions } from '../manifests/options.ts';
@@ -73,8 +73,7 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       summary: 'Also deploy the httpecho backend (namespace trigger) and route /trigger to it.',
     }),
     'dry-run': Flags.boolean({ summary: 'Print the objects that would be applied; no cluster is needed.' }),
-    wait: Flags.boolean({ summary: 'Wait for the rollout to finish.', default: true, allowNo: true }),
-    timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+    ...rolloutFlags,
     output: outputFlag,
   };
 

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { GatewayCommand, outputFlag } from '../../base-command.ts';
+import { configDiffFlag, GatewayCommand, outputFlag, rolloutFlags } from '../../base-command.ts';
 import { usageError } from '../../errors.ts';
 import {
   parseHeaderMatch,
@@ -65,13 +65,8 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
       summary: 'Remove PATH from the request path before forwarding (/github/x → /x).',
     }),
     overwrite: Flags.boolean({ summary: 'Replace the backend of a route that already exists.' }),
-    'dry-run': Flags.boolean({ summary: 'Print the haproxy.cfg diff and change nothing.' }),
-    wait: Flags.boolean({
-      summary: 'Wait until the gateway pods run the new config.',
-      default: true,
-      allowNo: true,
-    }),
-    timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+    'dry-run': configDiffFlag,
+    ...rolloutFlags,
     output: outputFlag,
   };
 

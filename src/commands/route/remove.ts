@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { GatewayCommand, outputFlag } from '../../base-command.ts';
+import { configDiffFlag, GatewayCommand, outputFlag, rolloutFlags } from '../../base-command.ts';
 import { usageError } from '../../errors.ts';
 import { parseHeaderMatch, parsePathMatch } from '../../haproxy/routes.ts';
 import { parseDuration } from '../../kube/kubeconfig.ts';
@@ -30,13 +30,8 @@ export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
 
   static override flags = {
     header: Flags.string({ summary: 'Remove the route on this header (NAME or NAME=VALUE).' }),
-    'dry-run': Flags.boolean({ summary: 'Print the haproxy.cfg diff and change nothing.' }),
-    wait: Flags.boolean({
-      summary: 'Wait until the gateway pods run the new config.',
-      default: true,
-      allowNo: true,
-    }),
-    timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+    'dry-run': configDiffFlag,
+    ...rolloutFlags,
     output: outputFlag,
   };
 
