@@ -125,3 +125,47 @@ export function waitForLine(child: ChildProcess, match: (line: string) => boolea
     child.once('exit', (code) => reject(new Error(`kubectl exited (${code}) before the expected line`)));
   });
 }
+
+export interface WatchEvent {
+  type: string;
+  object: Record<string, unknown>;
+}
+
+/**
+ * Opens a watch over HTTPS (`path` with its query, e.g. `...?watch=1&resourceVersion=5`) and
+ * resolves with its events once `done` accepts the events so far; rejects if the stream ends first.
+ */
+export function watchUntil(
+  plane: ControlPlane,
+  path: string,
+  done: (events: WatchEvent[]) => boolean,
+  opts: { token?: string } = {},
+): Promise<WatchEvent[]> {
+  const headers = { Accept: 'application/json', Authorization: `Bearer ${opts.token ?? 'admin-token'}` };
+  return new Promise((resolve, reject) => {
+    const events: WatchEvent[] = [];
+    let settled = false;
+    const req = httpsRequest(new URL(path, plane.url), { headers, ca: plane.ca }, (res) => {
+      let buffer = '';
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        for (const line of lines.filter(Boolean)) events.push(JSON.parse(line) as WatchEvent);
+        if (!settled && done(events)) {
+          settled = true;
+          resolve(events);
+          req.destroy();
+        }
+      });
+      res.on('end', () => {
+        if (!settled)
+          reject(new Error(`watch ${path} ended (status ${res.statusCode}) after ${events.length} events`));
+      });
+    });
+    req.on('error', (error) => {
+      if (!settled) reject(error);
+    });
+    req.end();
+  });
+}

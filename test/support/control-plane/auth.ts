@@ -8,6 +8,9 @@ const ANONYMOUS = 'system:anonymous';
 // Non-resource paths the real server's RBAC defaults open to anonymous clients.
 const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 
+/** Paths anyone may read, anonymous clients included (kcp answers them for any /clusters/<name>). */
+export const isPublicPath = (path: string) => PUBLIC_PATHS.has(path);
+
 export interface Access {
   verb: string;
   type: ResourceType;
@@ -29,14 +32,26 @@ export class Authenticator {
   }
 }
 
-const matches = (rule: AccessRule, access: Access, resource: string) =>
+const matches = (rule: AccessRule, access: Access, resource: string, workspace: string | undefined) =>
+  (rule.workspace === undefined || rule.workspace === workspace) &&
   (rule.verb === undefined || rule.verb === access.verb) &&
   (rule.resource === undefined || rule.resource === resource) &&
   (rule.namespace === undefined || rule.namespace === access.namespace);
 
-export function authorize(user: UserSpec, access: Access): void {
+/** A rule naming only a workspace shuts the user out of that workspace altogether (kcp mode). */
+export const workspaceDenied = (user: UserSpec, workspace: string) =>
+  (user.deny ?? []).some(
+    (rule) =>
+      rule.workspace === workspace &&
+      rule.verb === undefined &&
+      rule.resource === undefined &&
+      rule.namespace === undefined,
+  );
+
+/** `workspace`: the path of the kcp workspace addressed; rules naming another workspace do not apply. */
+export function authorize(user: UserSpec, access: Access, workspace?: string): void {
   const resource = access.subresource ? `${access.type.plural}/${access.subresource}` : access.type.plural;
-  if (!(user.deny ?? []).some((rule) => matches(rule, access, resource))) return;
+  if (!(user.deny ?? []).some((rule) => matches(rule, access, resource, workspace))) return;
   const scope = access.namespace ? `in the namespace "${access.namespace}"` : 'at the cluster scope';
   throw forbidden(
     access.type,

@@ -1,9 +1,12 @@
-/** /version and API discovery, both legacy (/api, /apis, /apis/<g>/<v>) and aggregated (apidiscovery.k8s.io/v2). */
+/**
+ * /version and API discovery, both legacy (/api, /apis, /apis/<g>/<v>) and aggregated
+ * (apidiscovery.k8s.io/v2), of the resources one logical cluster serves.
+ */
 import {
   CONNECT_SUBRESOURCES,
-  groupVersions,
   RESOURCE_VERBS,
   type ResourceType,
+  type ServedResources,
   SUBRESOURCE_VERBS,
 } from './resources.ts';
 
@@ -36,11 +39,12 @@ export function coreVersions(serverAddress: string) {
   };
 }
 
-export function groupList() {
+export function groupList(served: ServedResources) {
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: groupVersions()
+    groups: served
+      .groupVersions()
       .filter((gv) => gv.group !== '')
       .map(({ group, version }) => {
         const gv = { groupVersion: gvString(group, version), version };
@@ -50,8 +54,8 @@ export function groupList() {
 }
 
 /** APIResourceList for /api/v1 or /apis/<group>/<version>; undefined for an unknown group version. */
-export function resourceList(group: string, version: string) {
-  const gv = groupVersions().find((g) => g.group === group && g.version === version);
+export function resourceList(served: ServedResources, group: string, version: string) {
+  const gv = served.groupVersions().find((g) => g.group === group && g.version === version);
   if (!gv) return undefined;
   return {
     kind: 'APIResourceList',
@@ -128,8 +132,9 @@ function aggregatedResource(t: ResourceType) {
 }
 
 /** The aggregated discovery document for /api (core only) or /apis (every named group). */
-export function aggregated(core: boolean) {
-  const items = groupVersions()
+export function aggregated(served: ServedResources, core: boolean) {
+  const items = served
+    .groupVersions()
     .filter((gv) => (gv.group === '') === core)
     .map(({ group, version, types }) => ({
       metadata: { name: group, creationTimestamp: null },

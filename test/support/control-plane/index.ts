@@ -3,11 +3,13 @@
  * @kubernetes/client-node can talk to over HTTPS; test/control-plane/*.test.ts shows it in use.
  * Besides the REST verbs it serves pods/log (pod-logs.ts: the data plane's process output) and
  * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol).
+ * With `kcp` it imitates kcp instead (kcp/): workspaces as logical clusters under /clusters/<path>/.
  */
 import { Authenticator } from './auth.ts';
+import { Kcp } from './kcp/index.ts';
 import { DEFAULT_TOKEN, writeKubeconfig } from './kubeconfig.ts';
-import { findByKind, findByPlural } from './resources.ts';
-import { Router } from './router.ts';
+import { objectAccess } from './object-access.ts';
+import { Router, singleCluster, type Tenancy } from './router.ts';
 import { listen } from './server.ts';
 import { CA_CERT } from './tls.ts';
 import { LocalDataPlane } from './data-plane/index.ts';
@@ -16,7 +18,6 @@ import type {
   ControlPlaneOptions,
   ControlPlaneWithDataPlane,
   DataPlaneOptions,
-  KubeObject,
   PodRuntime,
   RequestRecord,
 } from './types.ts';
@@ -24,12 +25,16 @@ import { Workspace } from './workspace.ts';
 
 export type {
   AccessRule,
+  ClusterObjects,
   ControlPlane,
   ControlPlaneOptions,
   ControlPlaneWithDataPlane,
   DataPlane,
   DataPlaneOptions,
   DataPlaneProcess,
+  KcpOptions,
+  KcpWorkspaceSeed,
+  KcpWorkspaceTypeSeed,
   KubeconfigOptions,
   KubeObject,
   PodRef,
@@ -49,40 +54,47 @@ export async function startControlPlane(
 ): Promise<ControlPlaneWithDataPlane>;
 export async function startControlPlane(options?: ControlPlaneOptions): Promise<ControlPlane>;
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  if (options.kcp && options.dataPlane) {
+    throw new Error('startControlPlane: kcp mode does not support dataPlane (use one or the other)');
+  }
   const fallback = options.podRuntime ?? instantPodRuntime;
   const dataPlane = options.dataPlane
     ? new LocalDataPlane(options.dataPlane === true ? {} : options.dataPlane, fallback)
     : undefined;
-  const workspace = new Workspace(dataPlane ?? fallback, dataPlane?.logSource);
-  dataPlane?.attach(workspace.store);
+  const single = options.kcp
+    ? undefined
+    : new Workspace(dataPlane ?? fallback, dataPlane ? { logSources: dataPlane.logSource } : {});
+  if (single) dataPlane?.attach(single.store);
   const authenticator = new Authenticator(options.users ?? { [DEFAULT_TOKEN]: { name: 'admin' } });
   const requests: RequestRecord[] = [];
   let http: Awaited<ReturnType<typeof listen>>;
   try {
     http = await listen(() => router, requests);
   } catch (error) {
-    await workspace.stop();
+    await single?.stop();
     await dataPlane?.close();
     throw error;
   }
-  const router = new Router(
-    authenticator,
-    () => http.address,
-    () => workspace,
-  );
-
-  const put = (object: KubeObject): KubeObject => {
-    const type = findByKind(object.apiVersion, object.kind);
-    if (!type) throw new Error(`unknown kind ${object.apiVersion} ${object.kind}`);
-    const namespace = type.namespaced ? (object.metadata.namespace ?? 'default') : undefined;
-    const exists = workspace.store.get(type.plural, namespace, object.metadata.name);
-    const { resourceVersion: _ignored, ...metadata } = object.metadata;
-    const input = { ...object, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } };
-    const stored = exists
-      ? workspace.objects.update(type, input)
-      : workspace.objects.create(type, namespace, input);
-    if (object.status === undefined || !type.subresources.includes('status')) return stored;
-    return workspace.objects.update(type, { ...stored, status: object.status }, { subresource: 'status' });
+  const closeHttp = async () => {
+    http.closeAllConnections();
+    await new Promise<void>((resolve) => http.server.close(() => resolve()));
+  };
+  let kcp: Kcp | undefined;
+  try {
+    kcp = options.kcp ? new Kcp(options.kcp === true ? {} : options.kcp, fallback, http.url) : undefined;
+    kcp?.seed();
+  } catch (error) {
+    await kcp?.stop();
+    await closeHttp();
+    throw error;
+  }
+  // Plain mode: the one logical cluster; kcp mode: root, also served at URLs without /clusters/.
+  const main = kcp ? kcp.root.workspace : (single as Workspace);
+  const tenancy: Tenancy = kcp ?? singleCluster(main);
+  const router = new Router(authenticator, () => http.address, tenancy);
+  const kcpOnly = (what: string): Kcp => {
+    if (!kcp) throw new Error(`${what} is for kcp mode only (startControlPlane({ kcp: true }))`);
+    return kcp;
   };
 
   return {
@@ -90,16 +102,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ca: CA_CERT,
     requests,
     writeKubeconfig: (path, opts) => writeKubeconfig(http.url, path, opts),
-    get: (resource, name, namespace) =>
-      workspace.store.get(resource, findByPlural(resource)?.namespaced ? namespace : undefined, name),
-    list: (resource, namespace) => workspace.store.list(resource, namespace),
-    put,
+    workspaceUrl: (path) => kcpOnly('workspaceUrl').url(path),
+    cluster: (path) => {
+      const found = kcpOnly('cluster').find(path);
+      return found && objectAccess(found.workspace);
+    },
+    ...objectAccess(main),
     ...(dataPlane ? { dataPlane } : {}),
     stop: async () => {
-      await workspace.stop();
+      await (kcp ? kcp.stop() : single?.stop());
       await dataPlane?.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await closeHttp();
     },
   };
 }

@@ -7,7 +7,9 @@ import type { KubeconfigOptions } from './types.ts';
 
 export const DEFAULT_TOKEN = 'admin-token';
 
-export function writeKubeconfig(server: string, path: string, opts: KubeconfigOptions = {}): string {
+/** `server` is the control plane's URL; `opts.workspace` points the kubeconfig at a kcp workspace under it. */
+export function writeKubeconfig(url: string, path: string, opts: KubeconfigOptions = {}): string {
+  const server = opts.workspace ? `${url}/clusters/${opts.workspace}` : url;
   const cluster = opts.cluster ?? 'control-plane';
   const context = opts.context ?? cluster;
   const user = `${context}-user`;

@@ -22,6 +22,12 @@ export interface WriteOptions {
   applied?: boolean;
 }
 
+/**
+ * A create-time admission step (kcp's Workspace admission): may default fields of the object about
+ * to be stored, or throw the ApiError the client gets.
+ */
+export type Admission = (type: ResourceType, object: KubeObject) => void;
+
 export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
 
 export interface DeleteOptions {
@@ -42,7 +48,10 @@ const namespaces = findByPlural('namespaces') as ResourceType;
 export class Objects {
   private nextClusterIP = 1;
 
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    private readonly admit?: Admission,
+  ) {}
 
   get(type: ResourceType, namespace: string | undefined, name: string): KubeObject {
     const found = this.store.get(type.plural, scope(type, namespace), name);
@@ -76,6 +85,7 @@ export class Objects {
     meta.generation = 1;
     if (type.subresources.includes('status') && type.kind !== 'Namespace') delete object.status;
     applyDefaults(object, this);
+    this.admit?.(type, object);
     if (options.fieldManager && !options.applied) recordUpdate(type, undefined, object, options.fieldManager);
     if (options.dryRun)
       return { ...object, metadata: { ...meta, uid: crypto.randomUUID(), creationTimestamp: timestamp() } };

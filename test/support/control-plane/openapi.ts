@@ -7,7 +7,7 @@
  * the schema.
  */
 import { createHash } from 'node:crypto';
-import { groupVersions, type ResourceType } from './resources.ts';
+import type { ResourceType, ServedResources } from './resources.ts';
 
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 
@@ -45,20 +45,30 @@ function document(types: ResourceType[]) {
   };
 }
 
-const DOCUMENTS = new Map(
-  groupVersions().map(({ group, version, types }) => [
-    gvPath(group, version),
-    JSON.stringify(document(types)),
-  ]),
-);
+type Documents = Map<string, string>;
+
+// Serialized documents per served set, rebuilt when the set changes (an APIBinding in kcp mode).
+const cache = new WeakMap<ServedResources, { generation: number; documents: Documents }>();
+
+function documentsOf(served: ServedResources): Documents {
+  const cached = cache.get(served);
+  if (cached?.generation === served.generation) return cached.documents;
+  const documents = new Map(
+    served
+      .groupVersions()
+      .map(({ group, version, types }) => [gvPath(group, version), JSON.stringify(document(types))]),
+  );
+  cache.set(served, { generation: served.generation, documents });
+  return documents;
+}
 
 const hash = (text: string) => createHash('sha512').update(text).digest('hex').toUpperCase();
 
 /** The /openapi/v3 index. */
-export function openapiIndex() {
+export function openapiIndex(served: ServedResources) {
   return {
     paths: Object.fromEntries(
-      [...DOCUMENTS].map(([path, text]) => [
+      [...documentsOf(served)].map(([path, text]) => [
         path,
         { serverRelativeURL: `/openapi/v3/${path}?hash=${hash(text)}` },
       ]),
@@ -67,4 +77,5 @@ export function openapiIndex() {
 }
 
 /** The serialized document for `/openapi/v3/<gvPath>`, if any. */
-export const openapiDocument = (gvPathName: string) => DOCUMENTS.get(gvPathName);
+export const openapiDocument = (served: ServedResources, gvPathName: string) =>
+  documentsOf(served).get(gvPathName);

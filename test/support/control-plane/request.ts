@@ -1,7 +1,7 @@
 /** Parsing request URLs into the resource request they address, and the HTTP exchange types. */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { connectSubresource, findByPath, type ResourceType } from './resources.ts';
+import { connectSubresource, type ResourceType, type ServedResources } from './resources.ts';
 import { methodNotAllowed, pathNotFound } from './status.ts';
 import type { UserSpec } from './types.ts';
 
@@ -51,12 +51,13 @@ const VERBS: Record<string, [collection: string, item: string]> = {
 
 /**
  * The resource a path addresses (/api/v1/..., /apis/<group>/<version>/...), undefined for
- * non-resource paths such as discovery. Unknown resources are a 404.
+ * non-resource paths such as discovery. Resources the logical cluster does not serve are a 404.
  */
 export function parseResourcePath(
   method: string,
   path: string,
   query: URLSearchParams,
+  served: ServedResources,
 ): ResourceRequest | undefined {
   const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
   let group: string;
@@ -73,7 +74,7 @@ export function parseResourcePath(
   const scoped = rest[0] === 'namespaces' && rest.length >= 3 && !namespaceOwn;
   const [plural, name, subresource, extra] = scoped ? rest.slice(2) : rest;
   const namespace = scoped ? rest[1] : undefined;
-  const type = plural ? findByPath(group, version, plural) : undefined;
+  const type = plural ? served.byPath(group, version, plural) : undefined;
   if (!type || extra !== undefined || (namespace && !type.namespaced)) throw pathNotFound();
   const connect = subresource ? connectSubresource(type, subresource) : undefined;
   if (subresource && (!name || !(type.subresources.includes(subresource) || connect))) throw pathNotFound();

@@ -1,6 +1,7 @@
 /** The registry of served resource types: one line per kind. */
 
-export type NameRule = 'subdomain' | 'label' | 'dns1035';
+/** How object names are validated; `workspace` is kcp's rule for Workspace names. */
+export type NameRule = 'subdomain' | 'label' | 'dns1035' | 'workspace';
 
 export interface ResourceType {
   group: string;
@@ -122,15 +123,70 @@ export function findByPlural(plural: string): ResourceType | undefined {
   return RESOURCE_TYPES.find((t) => t.plural === plural);
 }
 
-/** Group versions in discovery order (core first). */
-export function groupVersions(): Array<{ group: string; version: string; types: ResourceType[] }> {
-  const out: Array<{ group: string; version: string; types: ResourceType[] }> = [];
-  for (const t of RESOURCE_TYPES) {
+export interface GroupVersion {
+  group: string;
+  version: string;
+  types: ResourceType[];
+}
+
+/** Group versions in the order of `types` (core first when core comes first). */
+function groupVersionsOf(types: readonly ResourceType[]): GroupVersion[] {
+  const out: GroupVersion[] = [];
+  for (const t of types) {
     const gv = out.find((g) => g.group === t.group && g.version === t.version);
     if (gv) gv.types.push(t);
     else out.push({ group: t.group, version: t.version, types: [t] });
   }
   return out;
+}
+
+/** Group versions of the plain control plane in discovery order (core first). */
+export const groupVersions = (): GroupVersion[] => groupVersionsOf(RESOURCE_TYPES);
+
+/**
+ * The resource types one logical cluster serves: what its discovery, OpenAPI and URL parsing see.
+ * Plain mode serves RESOURCE_TYPES; a kcp logical cluster serves its own set, which grows as
+ * APIBindings bring resources in.
+ */
+export class ServedResources {
+  private types: readonly ResourceType[];
+  /** Bumped whenever the served set changes (OpenAPI documents are cached per generation). */
+  private changes = 0;
+
+  constructor(types: readonly ResourceType[] = RESOURCE_TYPES) {
+    this.types = [...types];
+  }
+
+  get generation(): number {
+    return this.changes;
+  }
+
+  all(): readonly ResourceType[] {
+    return this.types;
+  }
+
+  byPath(group: string, version: string, plural: string): ResourceType | undefined {
+    return this.types.find((t) => t.group === group && t.version === version && t.plural === plural);
+  }
+
+  byKind(apiVersion: string, kind: string): ResourceType | undefined {
+    return this.types.find((t) => apiVersionOf(t) === apiVersion && t.kind === kind);
+  }
+
+  byPlural(plural: string): ResourceType | undefined {
+    return this.types.find((t) => t.plural === plural);
+  }
+
+  groupVersions(): GroupVersion[] {
+    return groupVersionsOf(this.types);
+  }
+
+  /** Serves exactly `types` from now on. */
+  replace(types: readonly ResourceType[]): void {
+    if (types.length === this.types.length && types.every((t, i) => t === this.types[i])) return;
+    this.types = [...types];
+    this.changes++;
+  }
 }
 
 export const SUBRESOURCE_VERBS = ['get', 'patch', 'update'];

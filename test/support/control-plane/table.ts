@@ -179,6 +179,30 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Allowed Disruptions', type: 'integer', cell: (o) => num(o, 'status', 'disruptionsAllowed') },
     AGE,
   ],
+  // kcp's printer columns (kcp mode); a legacy tenancy.kcp.dev Workspace keeps its URL in status.
+  Workspace: [
+    NAME,
+    { name: 'Type', type: 'string', cell: (o) => str(o, 'spec', 'type', 'name') },
+    { name: 'Region', type: 'string', cell: (o) => o.metadata.labels?.region ?? '' },
+    { name: 'Phase', type: 'string', cell: (o) => str(o, 'status', 'phase') },
+    { name: 'URL', type: 'string', cell: (o) => str(o, 'spec', 'URL') || str(o, 'status', 'URL') },
+    AGE,
+  ],
+  APIBinding: [
+    NAME,
+    AGE,
+    {
+      name: 'Ready',
+      type: 'string',
+      cell: (o) => String(items(o, 'status', 'conditions').find((c) => c.type === 'Ready')?.status ?? ''),
+    },
+  ],
+  LogicalCluster: [
+    NAME,
+    { name: 'Phase', type: 'string', cell: (o) => str(o, 'status', 'phase') },
+    { name: 'URL', type: 'string', cell: (o) => str(o, 'status', 'URL') },
+    AGE,
+  ],
 };
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

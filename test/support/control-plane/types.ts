@@ -20,6 +20,11 @@ export interface AccessRule {
   verb?: string;
   resource?: string;
   namespace?: string;
+  /**
+   * kcp mode: the rule applies only in the workspace with this path (e.g. 'root:org'). A rule with
+   * nothing but `workspace` shuts the user out of that workspace: kcp's "workspace access not permitted".
+   */
+  workspace?: string;
 }
 
 /** Everything is allowed except what a deny rule matches. */
@@ -81,6 +86,44 @@ export interface DataPlane {
   settled(): Promise<void>;
 }
 
+/** A workspace kcp mode creates at start, Ready at once (unless its type is `stuck`). */
+export interface KcpWorkspaceSeed {
+  /** e.g. 'root:org', 'root:compute'; its parent is created first (or listed earlier). */
+  path: string;
+  /** WorkspaceType name in root; default: the parent type's default child type. */
+  type?: string;
+  /**
+   * APIExports in that workspace: export name -> resources as 'plural' (core) or 'plural.group',
+   * e.g. { kubernetes: ['services', 'pods', 'deployments.apps', 'ingresses.networking.k8s.io'] }.
+   */
+  exports?: Record<string, string[]>;
+  /** Exports bound at start (Bound at once), as 'root:compute:kubernetes' (path:exportName). */
+  bindings?: string[];
+}
+
+/** A WorkspaceType kcp mode creates in root besides the built-ins (root, organization, universal, team). */
+export interface KcpWorkspaceTypeSeed {
+  name: string;
+  /** Type names ('organization' or 'root:organization') a parent workspace must have. */
+  limitAllowedParents?: string[];
+  /** Type names a child workspace must have. */
+  limitAllowedChildren?: string[];
+  /** Default: universal. */
+  defaultChildWorkspaceType?: string;
+  /** An initializer nobody ever clears: workspaces of this type stay Initializing. */
+  stuck?: boolean;
+}
+
+/** An imitation of kcp (kcp.io): workspaces as logical clusters under /clusters/<path>. */
+export interface KcpOptions {
+  /** An old kcp (before 2023): serves only tenancy.kcp.dev/v1beta1 Workspaces, no tenancy.kcp.io, no apis.kcp.io. */
+  legacy?: boolean;
+  /** Workspaces created at start (parents first, each Ready at once). */
+  workspaces?: KcpWorkspaceSeed[];
+  /** Extra WorkspaceTypes (in root) besides the built-ins. */
+  workspaceTypes?: KcpWorkspaceTypeSeed[];
+}
+
 export interface ControlPlaneOptions {
   /** Bearer token -> user; default { 'admin-token': { name: 'admin' } }. */
   users?: Record<string, UserSpec>;
@@ -88,6 +131,8 @@ export interface ControlPlaneOptions {
   podRuntime?: PodRuntime;
   /** Run HAProxy and echo pods as local processes and serve Services and DNS on loopback; default off. */
   dataPlane?: boolean | DataPlaneOptions;
+  /** Imitate kcp: /clusters/<workspace>/ URLs, one store per logical cluster; not with dataPlane. */
+  kcp?: boolean | KcpOptions;
 }
 
 export interface RequestRecord {
@@ -106,20 +151,34 @@ export interface KubeconfigOptions {
   namespace?: string;
   token?: string;
   cluster?: string;
+  /** kcp mode: the workspace path the server URL addresses (`<url>/clusters/<workspace>`). */
+  workspace?: string;
 }
 
-export interface ControlPlane {
+/** Direct object access inside one logical cluster (test seeding and assertions). */
+export interface ClusterObjects {
+  /** `resource` is the plural, e.g. 'configmaps'. */
+  get(resource: string, name: string, namespace?: string): KubeObject | undefined;
+  list(resource: string, namespace?: string): KubeObject[];
+  /** Seeds an object directly (assigns uid/resourceVersion/creationTimestamp); creates or replaces. */
+  put(object: KubeObject): KubeObject;
+}
+
+/** get/list/put act on the only logical cluster, in kcp mode on root. */
+export interface ControlPlane extends ClusterObjects {
   /** https://127.0.0.1:<random port> (kubectl sends bearer tokens over TLS only). */
   url: string;
   /** PEM of the CA that signed the server certificate, for clients other than kubeconfig users. */
   ca: string;
   /** Writes a complete kubeconfig (cluster, user with the token, context, current-context); returns its path. */
   writeKubeconfig(path: string, opts?: KubeconfigOptions): string;
-  /** `resource` is the plural, e.g. 'configmaps'. */
-  get(resource: string, name: string, namespace?: string): KubeObject | undefined;
-  list(resource: string, namespace?: string): KubeObject[];
-  /** Seeds an object directly (assigns uid/resourceVersion/creationTimestamp); creates or replaces. */
-  put(object: KubeObject): KubeObject;
+  /** kcp mode only (throws otherwise): `${url}/clusters/${path}`. */
+  workspaceUrl(path: string): string;
+  /**
+   * kcp mode only (throws otherwise): object access inside one logical cluster, by workspace path
+   * (or logical cluster id); undefined if it does not exist.
+   */
+  cluster(path: string): ClusterObjects | undefined;
   /** Every request served, in order. */
   requests: RequestRecord[];
   /** Set when started with `dataPlane`. */

@@ -21,6 +21,12 @@ const RULES: Record<NameRule, { re: RegExp; max: number; message: string }> = {
     message:
       "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
   },
+  // kcp's Workspace CRD declares a pattern on metadata.name; this is its schema validation message.
+  workspace: {
+    re: /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    max: 63,
+    message: "metadata.name in body should match '^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$'",
+  },
 };
 
 /** Returns the validation message for a bad name, or undefined when the name is valid. */

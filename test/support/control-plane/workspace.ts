@@ -1,6 +1,6 @@
 /**
- * One logical cluster: its store, object semantics and controllers. The server holds one today;
- * kcp-style `/clusters/<path>/` routing would map each path to its own Workspace.
+ * One logical cluster: its store, object semantics, served resources and controllers. Plain mode
+ * holds one; kcp mode (kcp/) one per workspace, each reached under `/clusters/<path>/`.
  */
 import { DeploymentController } from './controllers/deployment.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
@@ -8,33 +8,51 @@ import { Kubelet } from './controllers/kubelet.ts';
 import { NamespaceController } from './controllers/namespace.ts';
 import { WorkQueue } from './controllers/queue.ts';
 import { ReplicaSetController } from './controllers/replicaset.ts';
-import { Objects } from './objects.ts';
+import { type Admission, Objects } from './objects.ts';
 import type { LogSources } from './pod-logs.ts';
-import { findByPlural, type ResourceType } from './resources.ts';
-import { Store } from './store.ts';
+import { findByPlural, type ResourceType, ServedResources } from './resources.ts';
+import { Store, type StoreEvent } from './store.ts';
 import type { PodRuntime } from './types.ts';
 
 const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** Anything that reacts to store changes, through the workspace's work queue. */
+export interface Controller {
+  observe(event: StoreEvent): void;
+}
+
+export interface WorkspaceOptions {
+  /** Where pods/log finds a container's output (the data plane's processes). */
+  logSources?: LogSources;
+  /** What the logical cluster serves; default: every built-in type (plain mode). */
+  resources?: ServedResources;
+  /** Create-time admission (kcp's Workspace admission). */
+  admission?: Admission;
+  /** Controllers besides the built-in ones (kcp's), sharing the work queue. */
+  controllers?: (objects: Objects, queue: WorkQueue) => Controller[];
+}
+
 export class Workspace {
   readonly store = new Store();
-  readonly objects = new Objects(this.store);
+  readonly objects: Objects;
+  readonly resources: ServedResources;
+  readonly logSources: LogSources | undefined;
   private readonly queue = new WorkQueue();
   private readonly kubelet: Kubelet;
   private readonly unsubscribe: () => void;
 
-  /** `logSources`: where pods/log finds a container's output (the data plane's processes). */
-  constructor(
-    runtime: PodRuntime,
-    readonly logSources?: LogSources,
-  ) {
+  constructor(runtime: PodRuntime, options: WorkspaceOptions = {}) {
+    this.logSources = options.logSources;
+    this.resources = options.resources ?? new ServedResources();
+    this.objects = new Objects(this.store, options.admission);
     this.kubelet = new Kubelet(this.objects, this.queue, runtime);
-    const controllers = [
+    const controllers: Controller[] = [
       new DeploymentController(this.objects, this.queue),
       new ReplicaSetController(this.objects, this.queue),
       this.kubelet,
-      new GarbageCollector(this.objects, this.queue),
-      new NamespaceController(this.objects, this.queue),
+      new GarbageCollector(this.objects, this.queue, this.resources),
+      new NamespaceController(this.objects, this.queue, this.resources),
+      ...(options.controllers?.(this.objects, this.queue) ?? []),
     ];
     this.unsubscribe = this.store.subscribe((event) => {
       for (const controller of controllers) controller.observe(event);

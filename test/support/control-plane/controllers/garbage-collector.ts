@@ -5,7 +5,7 @@
  */
 import type { Objects } from '../objects.ts';
 import { finalizers, POLICY_FINALIZERS } from '../objects.ts';
-import { findByPlural, RESOURCE_TYPES, type ResourceType } from '../resources.ts';
+import type { ResourceType, ServedResources } from '../resources.ts';
 import { ApiError } from '../status.ts';
 import type { StoreEvent } from '../store.ts';
 import type { KubeObject } from '../types.ts';
@@ -19,17 +19,18 @@ export class GarbageCollector {
   constructor(
     private readonly objects: Objects,
     private readonly queue: WorkQueue,
+    private readonly served: ServedResources,
   ) {}
 
   observe(event: StoreEvent): void {
     const { object } = event;
-    const type = findByPlural(event.resource);
+    const type = this.served.byPlural(event.resource);
     if (!type) return;
     if (event.type === 'DELETED') {
       this.queue.enqueue(`gc/${object.metadata.uid}`, () => this.deleteDependents(object));
       // A dependent going away may complete its owner's foreground deletion.
       for (const ref of ownerReferences(object)) {
-        const owner = RESOURCE_TYPES.find((t) => t.kind === ref.kind);
+        const owner = this.served.all().find((t) => t.kind === ref.kind);
         if (owner) this.enqueueFinalize(owner, object.metadata.namespace, ref.name);
       }
     } else if (
@@ -48,11 +49,14 @@ export class GarbageCollector {
 
   private dependents(owner: KubeObject): Array<[ResourceType, KubeObject]> {
     const namespace = owner.metadata.namespace;
-    return RESOURCE_TYPES.filter((t) => !namespace || t.namespaced).flatMap((t) =>
-      this.objects
-        .list(t, namespace, (o) => isOwnedBy(o, owner))
-        .map((o): [ResourceType, KubeObject] => [t, o]),
-    );
+    return this.served
+      .all()
+      .filter((t) => !namespace || t.namespaced)
+      .flatMap((t) =>
+        this.objects
+          .list(t, namespace, (o) => isOwnedBy(o, owner))
+          .map((o): [ResourceType, KubeObject] => [t, o]),
+      );
   }
 
   private deleteDependents(owner: KubeObject): void {
