@@ -51,6 +51,37 @@ export class KubeClient {
     return this.target.namespace;
   }
 
+  /** A client for another server URL with the same credentials: another kcp workspace of the same kcp. */
+  forServer(server: string): KubeClient {
+    return new KubeClient({ ...this.target, server });
+  }
+
+  /** A discovery document (/api/v1, /apis, /apis/<group>/<version>); undefined when the server has none there. */
+  async discover<T>(path: string): Promise<T | undefined> {
+    try {
+      return (await this.request('GET', path)) as T;
+    } catch (error) {
+      if (error instanceof KubeHttpError && error.code === 404) return undefined;
+      throw this.explain(error, { verb: 'get', resource: path });
+    }
+  }
+
+  /** Creates an object (POST); an AlreadyExists answer is a GatewayError whose cause is the 409. */
+  async create<T extends KubeObject>(object: T): Promise<T> {
+    const type = resourceType(object.apiVersion, object.kind);
+    const { name, namespace } = object.metadata;
+    const params = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
+    const describe = { verb: 'create', resource: type.resource, name, namespace } as const;
+    try {
+      return (await this.request('POST', `${resourcePath(type, namespace)}?${params}`, {
+        body: JSON.stringify(object),
+        contentType: 'application/json',
+      })) as T;
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+  }
+
   async read<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
     const type = resourceType(ref.apiVersion, ref.kind);
     const path = resourcePath(type, ref.namespace, ref.name);

@@ -81,7 +81,37 @@ function describeTarget(request: RequestDescription): string {
   return request.namespace ? `${what} in namespace ${request.namespace}` : what;
 }
 
+/** The API server's answer behind an error a request threw: its HTTP code and Status, if it had one. */
+export function apiStatusOf(error: unknown): { code: number; message: string; reason?: string } | undefined {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof KubeHttpError || current instanceof ApiException) {
+      const status = statusOf(current.body);
+      return {
+        code: current.code,
+        message: status.message ?? `HTTP ${current.code}`,
+        ...(status.reason ? { reason: status.reason } : {}),
+      };
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 function fromHttpError(
+  error: { code: number; body: unknown },
+  target: KubeTarget,
+  request: RequestDescription,
+) {
+  const explained = explainHttpError(error, target, request);
+  return new GatewayError(explained.message, {
+    why: explained.why,
+    next: explained.next,
+    exitCode: explained.exitCode,
+    cause: error,
+  });
+}
+
+function explainHttpError(
   error: { code: number; body: unknown },
   target: KubeTarget,
   request: RequestDescription,

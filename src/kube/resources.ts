@@ -24,6 +24,9 @@ const RESOURCE_TYPES: ResourceType[] = [
     resource: 'poddisruptionbudgets',
     namespaced: true,
   },
+  // kcp: workspaces are children of the workspace that holds them; bindings bring APIs into one.
+  { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', resource: 'workspaces', namespaced: false },
+  { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', resource: 'apibindings', namespaced: false },
   {
     apiVersion: 'triggers.tekton.dev/v1beta1',
     kind: 'EventListener',
