@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import * as yaml from 'js-yaml';
 import { GatewayCommand, outputFlag, rolloutFlags } from '../base-command.ts';
 import { usageError } from '../errors.ts';
+import { parseExportRef } from '../kcp/bindings.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
 import { validateGatewayOptions } from '../manifests/options.ts';
 import { DEFAULT_GATEWAY_OPTIONS, InvalidOptionError } from '../manifests/render.ts';
@@ -52,6 +53,11 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       command: '<%= config.bin %> <%= command.id %> --with-echo',
     },
     {
+      description:
+        'kcp: create the infra workspace (or use it), bind compute APIs into it, install there and enter it',
+      command: '<%= config.bin %> <%= command.id %> --workspace infra --bind root:compute:kubernetes',
+    },
+    {
       description: 'Print the exact objects without touching any cluster',
       command: '<%= config.bin %> <%= command.id %> --dry-run',
     },
@@ -72,7 +78,21 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     'with-echo': Flags.boolean({
       summary: 'Also deploy the httpecho backend (namespace trigger) and route /trigger to it.',
     }),
-    'dry-run': Flags.boolean({ summary: 'Print the objects that would be applied; no cluster is needed.' }),
+    'dry-run': Flags.boolean({
+      summary: 'Print the objects that would be applied; no cluster is needed.',
+      exclusive: ['workspace', 'bind'],
+    }),
+    workspace: Flags.string({
+      summary:
+        'kcp: install into this workspace (relative like infra, or :root:org:infra), created if missing, and enter it.',
+      helpGroup: 'KCP',
+    }),
+    bind: Flags.string({
+      summary:
+        'kcp: bind this APIExport (PATH:EXPORT) first, for workspaces without Deployments, Services or Ingresses.',
+      multiple: true,
+      helpGroup: 'KCP',
+    }),
     ...rolloutFlags,
     output: outputFlag,
   };
@@ -101,10 +121,12 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
         );
       return objects;
     }
+    const bind = (flags.bind ?? []).map(parseExportRef);
     const kube = this.kube();
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
+    const request = { options, wait: flags.wait, timeoutMs, workspace: flags.workspace, bind };
     return this.runWithProgress(
-      (progress) => installGateway(kube, { options, wait: flags.wait, timeoutMs }, progress),
+      (progress) => installGateway(kube, request, progress),
       flags.output,
       renderInstallResult,
     );

@@ -1,9 +1,16 @@
 import { ExitCode, GatewayError } from '../errors.ts';
+import { type BoundExport, bindExport, type ExportRef } from '../kcp/bindings.ts';
+import { requireKcp } from '../kcp/detect.ts';
+import { workspaceUrl } from '../kcp/paths.ts';
+import { switchWorkspace } from '../kcp/switch.ts';
+import { clientFor } from '../kcp/workspace-object.ts';
+import { type EnsuredWorkspace, ensureWorkspace } from '../kcp/workspaces.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { waitForRollout } from '../kube/rollout.ts';
 import { CONFIG_KEY, loadBundledManifests, renderGatewayManifests } from '../manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
+import { checkServedApis } from './api-check.ts';
 import { isManagedByUs, type ObjectSummary, refOf, summarize } from './objects.ts';
 
 export type InstallAction = 'created' | 'configured' | 'unchanged' | 'skipped';
@@ -20,12 +27,20 @@ export interface InstallResult {
   keptLiveConfig: boolean;
   rollout: Array<{ deployment: string; namespace: string; ready: number; desired: number }>;
   waited: boolean;
+  /** kcp: the workspace installed into with --workspace, which the kubeconfig now points at. */
+  workspace?: { path: string; type: string; action: 'created' | 'existed'; entered: boolean };
+  /** kcp: the APIExports bound with --bind. */
+  bindings?: BoundExport[];
 }
 
 export interface InstallRequest {
   options: GatewayOptions;
   wait: boolean;
   timeoutMs: number;
+  /** kcp: install into this workspace (relative to the current one), created when missing. */
+  workspace?: string | undefined;
+  /** kcp: APIExports to bind before installing. */
+  bind?: ExportRef[];
 }
 
 /** What `install --dry-run` prints: the objects as they would be applied to an empty cluster. */
@@ -83,9 +98,52 @@ export async function installGateway(
   request: InstallRequest,
   progress: Progress,
 ): Promise<InstallResult> {
+  if (request.workspace === undefined && !request.bind?.length) return applyGateway(kube, request, progress);
+  let workspace: EnsuredWorkspace | undefined;
+  if (request.workspace !== undefined)
+    workspace = await ensureWorkspace(kube, request.workspace, request.timeoutMs, progress);
+  else await requireKcp(kube, 'install --bind');
+  const target = workspace ? clientFor(kube, workspace.base, workspace.path) : kube;
+  try {
+    const bindings: BoundExport[] = [];
+    for (const ref of request.bind ?? [])
+      bindings.push(await bindExport(target, ref, request.timeoutMs, progress));
+    const entered = workspace && {
+      path: workspace.path,
+      type: workspace.type,
+      action: workspace.action,
+      entered: true,
+    };
+    const onApplied = workspace
+      ? async () => {
+          // Once the gateway is there, the user's kubectl should look at it: enter the workspace.
+          await switchWorkspace(kube.target, workspaceUrl(workspace.base, workspace.path));
+          progress.done(`Switched to workspace ${workspace.path}`);
+        }
+      : undefined;
+    const result = await applyGateway(target, request, progress, onApplied);
+    return { ...result, ...(entered ? { workspace: entered } : {}), bindings };
+  } finally {
+    if (target !== kube) await target.close();
+  }
+}
+
+/** How the user would run this install again, for hints. */
+const rerunCommand = (request: InstallRequest) =>
+  `kubectl trigger-gateway install${request.workspace === undefined ? '' : ` --workspace ${request.workspace}`}`;
+
+/** `kube` points at where the gateway goes (for --workspace, the workspace). */
+async function applyGateway(
+  kube: KubeClient,
+  request: InstallRequest,
+  progress: Progress,
+  onApplied?: () => Promise<void>,
+): Promise<InstallResult> {
   const { options } = request;
-  progress.update(`Reading the current state of namespace ${options.namespace}`);
   const bundle = loadBundledManifests();
+  progress.update('Checking that the cluster serves every kind the gateway needs');
+  await checkServedApis(kube, renderGatewayManifests(bundle, options), rerunCommand(request));
+  progress.update(`Reading the current state of namespace ${options.namespace}`);
   // One read per object; the objects to apply only differ from the defaults by the live config.
   const live = await Promise.all(
     renderGatewayManifests(bundle, options).map((object) => kube.read(refOf(object))),
@@ -161,6 +219,7 @@ export async function installGateway(
     rollout: [],
     waited: request.wait,
   };
+  await onApplied?.();
   if (!request.wait) return result;
   for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
     const ref = {

@@ -4,6 +4,16 @@ import type { UninstallResult } from '../services/uninstall.ts';
 /** Plain text for `install`: what changed, whether it serves, and what to do next. */
 export function renderInstallResult(result: InstallResult): string {
   const lines: string[] = [];
+  if (result.workspace) {
+    const { path, type, action } = result.workspace;
+    lines.push(`Workspace ${path} (type ${type}) ${action === 'created' ? 'created' : 'already there'}.`);
+  }
+  for (const binding of result.bindings ?? []) {
+    const what = binding.resources.length > 0 ? `: ${binding.resources.join(', ')}` : '';
+    lines.push(
+      `${binding.action === 'created' ? 'Bound' : 'Already bound:'} ${binding.export} (APIBinding ${binding.binding})${what}.`,
+    );
+  }
   const changed = result.objects.filter(
     (object) => object.action === 'created' || object.action === 'configured',
   );
@@ -27,6 +37,7 @@ export function renderInstallResult(result: InstallResult): string {
     lines.push(
       `Not waiting for the rollout; follow it with: kubectl -n ${result.namespace} rollout status deployment/trigger-gateway`,
     );
+  if (result.workspace?.entered) lines.push(`Switched to workspace ${result.workspace.path}.`);
   lines.push('Next: kubectl trigger-gateway route add /github el-github-listener.ci:8080');
   return lines.join('\n');
 }
