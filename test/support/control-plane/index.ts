@@ -1,8 +1,9 @@
 /**
  * An in-process fake Kubernetes API server ("local control plane") that the real kubectl and
  * @kubernetes/client-node can talk to over HTTPS; test/control-plane/*.test.ts shows it in use.
- * Besides the REST verbs it serves pods/log (pod-logs.ts: the data plane's process output) and
- * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol).
+ * Besides the REST verbs it serves pods/log (pod-logs.ts: the data plane's process output),
+ * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol)
+ * and pods/proxy (pod-proxy.ts: plain HTTP to the pod, which only the data plane's pods answer).
  * With `kcp` it imitates kcp instead (kcp/): workspaces as logical clusters under /clusters/<path>/.
  */
 import { Authenticator } from './auth.ts';

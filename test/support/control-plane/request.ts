@@ -10,6 +10,8 @@ export interface ApiRequest {
   /** Path within the workspace (without any /clusters/<name> prefix). */
   path: string;
   query: URLSearchParams;
+  /** The query as sent, with its `?` ('' without one), for requests passed on (pods/proxy). */
+  search: string;
   headers: IncomingHttpHeaders;
   body: Buffer;
   user: UserSpec;
@@ -39,6 +41,8 @@ export interface ResourceRequest {
   subresource?: string;
   /** Further verbs the request must be allowed as well (a WebSocket GET on pods/portforward: create). */
   alsoAuthorize?: string[];
+  /** pods/proxy: the path after `proxy`, exactly as sent ('' when nothing follows). */
+  subpath?: string;
 }
 
 const VERBS: Record<string, [collection: string, item: string]> = {
@@ -59,7 +63,7 @@ export function parseResourcePath(
   query: URLSearchParams,
   served: ServedResources,
 ): ResourceRequest | undefined {
-  const segments = path.split('/').filter(Boolean).map(decodeURIComponent);
+  const segments = path.split('/').filter(Boolean).map(decodeSegment);
   let group: string;
   let version: string;
   let rest: string[];
@@ -72,15 +76,18 @@ export function parseResourcePath(
   // namespaces/<ns>/<resource>/..., except a namespace's own subresources (namespaces/<ns>/status).
   const namespaceOwn = group === '' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize');
   const scoped = rest[0] === 'namespaces' && rest.length >= 3 && !namespaceOwn;
-  const [plural, name, subresource, extra] = scoped ? rest.slice(2) : rest;
+  const [plural, name, subresource, ...extra] = scoped ? rest.slice(2) : rest;
   const namespace = scoped ? rest[1] : undefined;
   const type = plural ? served.byPath(group, version, plural) : undefined;
-  if (!type || extra !== undefined || (namespace && !type.namespaced)) throw pathNotFound();
-  const connect = subresource ? connectSubresource(type, subresource) : undefined;
+  const connect = type && subresource ? connectSubresource(type, subresource) : undefined;
+  if (!type || (extra.length > 0 && !connect?.subpath) || (namespace && !type.namespaced)) {
+    throw pathNotFound();
+  }
   if (subresource && (!name || !(type.subresources.includes(subresource) || connect))) throw pathNotFound();
   if (connect) {
     const [verb, ...alsoAuthorize] = connect.methods[method] ?? [];
     if (!verb) throw methodNotAllowed();
+    const before = segments.length - rest.length + (scoped ? 5 : 3);
     return {
       type,
       verb,
@@ -88,6 +95,7 @@ export function parseResourcePath(
       ...(namespace ? { namespace } : {}),
       name: name ?? '',
       subresource: subresource ?? '',
+      ...(connect.subpath ? { subpath: pathAfter(path, before) } : {}),
     };
   }
 
@@ -103,4 +111,24 @@ export function parseResourcePath(
     ...(name ? { name } : {}),
     ...(subresource ? { subresource } : {}),
   };
+}
+
+/** A path segment percent-decoded; one that is not valid percent-encoding stays as it is. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** The path after its first `count` non-empty segments, undecoded: `/a/b/c/` after 2 is `/c/`. */
+function pathAfter(path: string, count: number): string {
+  let at = 0;
+  for (let seen = 0; seen < count && at < path.length; seen++) {
+    while (path[at] === '/') at++;
+    const next = path.indexOf('/', at);
+    at = next < 0 ? path.length : next;
+  }
+  return path.slice(at);
 }

@@ -92,9 +92,14 @@ export interface ConnectSubresource {
   kind: string;
   verbs: string[];
   methods: Record<string, string[]>;
+  /** The rest of the URL path after the subresource is the request's own (pods/proxy/<path>). */
+  subpath?: true;
 }
 
-/** By plural, then subresource: pods/log (GET) and pods/portforward (GET for WebSockets, POST for SPDY). */
+/**
+ * By plural, then subresource: pods/log (GET), pods/portforward (GET for WebSockets, POST for SPDY)
+ * and pods/proxy (each method its own verb, as RequestInfo maps methods: HEAD is get).
+ */
 export const CONNECT_SUBRESOURCES: Record<string, Record<string, ConnectSubresource>> = {
   pods: {
     log: { kind: 'Pod', verbs: ['get'], methods: { GET: ['get'] } },
@@ -102,6 +107,19 @@ export const CONNECT_SUBRESOURCES: Record<string, Record<string, ConnectSubresou
       kind: 'PodPortForwardOptions',
       verbs: ['create', 'get'],
       methods: { GET: ['get', 'create'], POST: ['create'] },
+    },
+    proxy: {
+      kind: 'PodProxyOptions',
+      verbs: ['create', 'delete', 'get', 'patch', 'update'],
+      methods: {
+        GET: ['get'],
+        HEAD: ['get'],
+        POST: ['create'],
+        PUT: ['update'],
+        PATCH: ['patch'],
+        DELETE: ['delete'],
+      },
+      subpath: true,
     },
   },
 };

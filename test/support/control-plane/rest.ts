@@ -6,6 +6,7 @@ import { isObject, type JsonObject } from './json.ts';
 import type { DeleteOptions, PropagationPolicy } from './objects.ts';
 import { APPLY_PATCH, applyPatch, patchType } from './patch/index.ts';
 import { handleLog } from './pod-logs.ts';
+import { handleProxy } from './pod-proxy.ts';
 import { handlePortForward } from './port-forward/index.ts';
 import type { ApiRequest, Reply, ResourceRequest } from './request.ts';
 import { json } from './request.ts';
@@ -23,6 +24,7 @@ export function handleResource(ws: Workspace, req: ApiRequest, r: ResourceReques
   if (r.subresource === 'scale') return handleScale(ws, req, r);
   if (r.subresource === 'log') return handleLog(ws, req, r);
   if (r.subresource === 'portforward') return handlePortForward(ws, req, r);
+  if (r.subresource === 'proxy') return handleProxy(ws, req, r);
   switch (r.verb) {
     case 'get':
       return render(ws, req, r.type, [ws.objects.get(r.type, r.namespace, r.name ?? '')], false);
@@ -55,7 +57,7 @@ function filters(req: ApiRequest, r: ResourceRequest): Predicate[] {
     byNamespace,
     byName,
     labelSelector(req.query.get('labelSelector')),
-    fieldSelector(req.query.get('fieldSelector')),
+    fieldSelector(req.query.get('fieldSelector'), r.type.plural),
   ];
 }
 
@@ -101,6 +103,7 @@ function watch(ws: Workspace, req: ApiRequest, r: ResourceRequest): Reply {
           ...(resourceVersion ? { resourceVersion } : {}),
           ...(timeout > 0 ? { timeoutSeconds: timeout } : {}),
           initialEventsBookmark: req.query.get('sendInitialEvents') === 'true',
+          bookmarks: req.query.get('allowWatchBookmarks') === 'true',
           encode: (o) =>
             table ? toTable(r.type.kind, [o], includeObject(req), String(o.metadata.resourceVersion)) : o,
         },

@@ -1,4 +1,5 @@
 /** Label and field selectors, in query-string and LabelSelector-object form. */
+import { isObject } from './json.ts';
 import { badRequest } from './status.ts';
 import type { KubeObject } from './types.ts';
 
@@ -57,18 +58,58 @@ export function labelSelector(selector: string | null | undefined): Predicate {
   return (o) => requirements.every((r) => matches(o.metadata.labels ?? {}, r));
 }
 
-const FIELDS: Record<string, (o: KubeObject) => string | undefined> = {
-  'metadata.name': (o) => o.metadata.name,
-  'metadata.namespace': (o) => o.metadata.namespace,
-  'status.phase': (o) => (o.status as { phase?: string } | undefined)?.phase,
-  'spec.nodeName': (o) => (o.spec as { nodeName?: string } | undefined)?.nodeName,
-  type: (o) => o.type as string | undefined,
+type Field = (o: KubeObject) => string | undefined;
+
+/** The value at a path of the object, as a field selector compares it (a string; absent is ''). */
+const at =
+  (...path: string[]): Field =>
+  (o) => {
+    const value = path.reduce<unknown>((v, key) => (isObject(v) ? v[key] : undefined), o);
+    return value === undefined || value === null ? undefined : String(value);
+  };
+
+const METADATA: Record<string, Field> = {
+  'metadata.name': at('metadata', 'name'),
+  'metadata.namespace': at('metadata', 'namespace'),
 };
 
-export function fieldSelector(selector: string | null | undefined): Predicate {
+/** Fields each resource can be selected by besides metadata's, as the real server's field label conversions. */
+const FIELDS: Record<string, Record<string, Field>> = {
+  pods: {
+    'spec.nodeName': at('spec', 'nodeName'),
+    'spec.restartPolicy': at('spec', 'restartPolicy'),
+    'spec.schedulerName': at('spec', 'schedulerName'),
+    'spec.serviceAccountName': at('spec', 'serviceAccountName'),
+    'spec.hostNetwork': (o) =>
+      String((o.spec as { hostNetwork?: boolean } | undefined)?.hostNetwork === true),
+    'status.phase': at('status', 'phase'),
+    'status.podIP': at('status', 'podIP'),
+    'status.nominatedNodeName': at('status', 'nominatedNodeName'),
+  },
+  events: {
+    ...Object.fromEntries(
+      ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'].map((key) => [
+        `involvedObject.${key}`,
+        at('involvedObject', key),
+      ]),
+    ),
+    reason: at('reason'),
+    reportingComponent: at('reportingComponent'),
+    // The reporting component when the event names no source component.
+    source: (o) => at('source', 'component')(o) || at('reportingComponent')(o),
+    type: at('type'),
+  },
+  namespaces: { 'status.phase': at('status', 'phase') },
+  replicasets: { 'status.replicas': at('status', 'replicas') },
+  secrets: { type: at('type') },
+};
+
+/** `resource` (the plural) decides which fields besides metadata.name/namespace may be selected. */
+export function fieldSelector(selector: string | null | undefined, resource = ''): Predicate {
+  const fields = { ...METADATA, ...FIELDS[resource] };
   const terms = splitTerms(selector ?? '').map((term) => {
     const m = term.match(/^([^!=]+)(==|=|!=)(.*)$/);
-    const get = m?.[1] ? FIELDS[m[1]] : undefined;
+    const get = m?.[1] && Object.hasOwn(fields, m[1]) ? fields[m[1]] : undefined;
     if (!m || !get) throw badRequest(`field label not supported: ${term.split(/[!=]/)[0]}`);
     return { get, negate: m[2] === '!=', value: m[3] ?? '' };
   });

@@ -71,6 +71,7 @@ function route(
       method: record.method,
       path: url.pathname,
       query: url.searchParams,
+      search: url.search,
       headers: req.headers,
       body,
     });
@@ -104,6 +105,10 @@ function serve(
   }
   if ('stream' in reply) {
     record.status = 200;
+    // A stream writes its own head (pods/proxy: the pod's status); the log keeps what was sent.
+    const logStatus = () => (record.status = res.statusCode);
+    res.once('finish', logStatus);
+    res.once('close', logStatus);
     reply.stream(res);
     return;
   }

@@ -79,6 +79,8 @@ export const methodNotAllowed = () =>
 export const pathNotFound = () =>
   new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
+export const serviceUnavailable = (message: string) => new ApiError(503, 'ServiceUnavailable', message);
+
 export const unauthorized = () => new ApiError(401, 'Unauthorized', 'Unauthorized');
 
 export const forbidden = (type: ResourceType, name: string, message: string) =>

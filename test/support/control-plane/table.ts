@@ -94,6 +94,21 @@ const servicePorts = (o: KubeObject) =>
       .join(','),
   );
 
+/** The ENDPOINTS column: ip:port per port and ready address, the first three then "+ N more...". */
+function endpointList(o: KubeObject): string {
+  const subsets = items(o, 'subsets');
+  if (subsets.length === 0) return '<none>';
+  const all = subsets.flatMap((subset) => {
+    const ips = (Array.isArray(subset.addresses) ? subset.addresses.filter(isObject) : []).map((a) =>
+      String(a.ip),
+    );
+    const ports = Array.isArray(subset.ports) ? subset.ports.filter(isObject) : [];
+    return ports.length === 0 ? ips : ports.flatMap((p) => ips.map((ip) => `${ip}:${p.port}`));
+  });
+  const shown = all.slice(0, 3).join(',');
+  return all.length > 3 ? `${shown} + ${all.length - 3} more...` : shown;
+}
+
 const COLUMNS: Record<string, Column[]> = {
   Namespace: [NAME, { name: 'Status', type: 'string', cell: (o) => str(o, 'status', 'phase') }, AGE],
   ConfigMap: [NAME, { name: 'Data', type: 'integer', cell: (o) => Object.keys(o.data ?? {}).length }, AGE],
@@ -112,6 +127,7 @@ const COLUMNS: Record<string, Column[]> = {
     AGE,
     { name: 'Selector', type: 'string', priority: 1, cell: selector },
   ],
+  Endpoints: [NAME, { name: 'Endpoints', type: 'string', cell: endpointList }, AGE],
   ServiceAccount: [NAME, { name: 'Secrets', type: 'integer', cell: (o) => items(o, 'secrets').length }, AGE],
   Pod: [
     NAME,

@@ -3,6 +3,7 @@
  * holds one; kcp mode (kcp/) one per workspace, each reached under `/clusters/<path>/`.
  */
 import { DeploymentController } from './controllers/deployment.ts';
+import { EndpointsController } from './controllers/endpoints.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { Kubelet } from './controllers/kubelet.ts';
 import { NamespaceController } from './controllers/namespace.ts';
@@ -37,12 +38,18 @@ export class Workspace {
   readonly objects: Objects;
   readonly resources: ServedResources;
   readonly logSources: LogSources | undefined;
+  /**
+   * Whether pod IPs lead anywhere: only when the runtime hands them out (the data plane leases its
+   * own block); the kubelet's default 127.0.0.x addresses are shared with whatever runs on the host.
+   */
+  readonly podsReachable: boolean;
   private readonly queue = new WorkQueue();
   private readonly kubelet: Kubelet;
   private readonly unsubscribe: () => void;
 
   constructor(runtime: PodRuntime, options: WorkspaceOptions = {}) {
     this.logSources = options.logSources;
+    this.podsReachable = runtime.podIP !== undefined;
     this.resources = options.resources ?? new ServedResources();
     this.objects = new Objects(this.store, options.admission);
     this.kubelet = new Kubelet(this.objects, this.queue, runtime);
@@ -50,6 +57,7 @@ export class Workspace {
       new DeploymentController(this.objects, this.queue),
       new ReplicaSetController(this.objects, this.queue),
       this.kubelet,
+      new EndpointsController(this.objects, this.queue, this.resources),
       new GarbageCollector(this.objects, this.queue, this.resources),
       new NamespaceController(this.objects, this.queue, this.resources),
       ...(options.controllers?.(this.objects, this.queue) ?? []),

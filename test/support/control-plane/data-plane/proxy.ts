@@ -5,6 +5,7 @@
  * without such a pod accepts the connection and closes it at once.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { resolveTargetPort } from '../pod-ports.ts';
 import type { Store } from '../store.ts';
 import type { KubeObject } from '../types.ts';
 import type { AddressPlan } from './addresses.ts';
@@ -21,11 +22,6 @@ interface ServiceSpec {
   clusterIP?: string;
   selector?: Record<string, string>;
   ports?: ServicePort[];
-}
-
-interface ContainerPort {
-  name?: string;
-  containerPort: number;
 }
 
 interface Listener {
@@ -63,15 +59,6 @@ export function readyEndpoints(store: Store, svc: KubeObject): KubeObject[] {
     .list('pods', svc.metadata.namespace)
     .filter((pod) => Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v))
     .filter(isReady);
-}
-
-/** The port number a targetPort means on a given pod; undefined when the pod has no such named port. */
-export function resolveTargetPort(pod: KubeObject, target: number | string | undefined, port: number) {
-  if (target === undefined || target === '') return port;
-  if (typeof target === 'number') return target;
-  if (/^\d+$/.test(target)) return Number(target);
-  const containers = (pod.spec as { containers?: Array<{ ports?: ContainerPort[] }> }).containers ?? [];
-  return containers.flatMap((c) => c.ports ?? []).find((p) => p.name === target)?.containerPort;
 }
 
 export class ServiceProxy {
