@@ -345,3 +345,11 @@ export function removeRoute(
   planRemoval(layout, target, edits);
   return { cfg: applyEdits(layout.text, edits), removed: target.route };
 }
+
+/** `el-github.ci:8080`, the way users type it, with its options; the raw address for hand-written backends. */
+export function describeRouteTarget(route: GatewayRoute): string {
+  const target = route.service
+    ? `${route.service.name}.${route.service.namespace}:${route.service.port}`
+    : (route.address ?? `backend ${route.backend}`);
+  return `${target}${route.tls ? ' (TLS)' : ''}${route.stripPrefix ? ' (prefix stripped)' : ''}`;
+}

@@ -33,6 +33,34 @@ export interface ApplyOptions {
   force?: boolean;
 }
 
+export interface ListOptions {
+  namespace?: string | undefined;
+  labelSelector?: string | undefined;
+  fieldSelector?: string | undefined;
+}
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+function query(options: ListOptions): string {
+  const params = new URLSearchParams();
+  if (options.labelSelector) params.set('labelSelector', options.labelSelector);
+  if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+async function* parseWatchEvents<T extends KubeObject>(
+  lines: AsyncIterable<string>,
+): AsyncGenerator<WatchEvent<T>> {
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    yield JSON.parse(line) as WatchEvent<T>;
+  }
+}
+
 interface KubeList {
   metadata?: { resourceVersion?: string };
   items?: KubeObject[];
@@ -116,6 +144,75 @@ export class KubeClient {
     } catch (error) {
       // A kind the cluster does not serve at all has no objects of ours.
       if (error instanceof KubeHttpError && error.code === 404) return [];
+      throw this.explain(error, describe);
+    }
+  }
+
+  /** A list with the resourceVersion to watch from; errors (404 for an unserved kind included) are thrown. */
+  async listVersioned<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions = {},
+  ): Promise<{ items: T[]; resourceVersion: string }> {
+    const type = resourceType(apiVersion, kind);
+    const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
+    try {
+      const list = (await this.request(
+        'GET',
+        `${resourcePath(type, options.namespace)}${query(options)}`,
+      )) as KubeList;
+      return {
+        items: (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }) as T),
+        resourceVersion: list.metadata?.resourceVersion ?? '',
+      };
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+  }
+
+  /** A watch from `resourceVersion`: its events until the server ends it or `signal` aborts. */
+  async watch<T extends KubeObject = KubeObject>(
+    apiVersion: string,
+    kind: string,
+    options: ListOptions & { resourceVersion: string; timeoutSeconds: number },
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<WatchEvent<T>>> {
+    const type = resourceType(apiVersion, kind);
+    const describe = { verb: 'watch', resource: type.resource, namespace: options.namespace } as const;
+    const params = new URLSearchParams({
+      watch: 'true',
+      allowWatchBookmarks: 'true',
+      resourceVersion: options.resourceVersion,
+      timeoutSeconds: String(options.timeoutSeconds),
+    });
+    if (options.labelSelector) params.set('labelSelector', options.labelSelector);
+    if (options.fieldSelector) params.set('fieldSelector', options.fieldSelector);
+    const lines = await this.openStream(
+      `${resourcePath(type, options.namespace)}?${params}`,
+      describe,
+      signal,
+      'application/json',
+    );
+    return parseWatchEvents<T>(lines);
+  }
+
+  /** GET through the API server's proxy to a pod's port (`pods/proxy`), as text. */
+  async proxyGet(
+    pod: { name: string; namespace: string },
+    port: number | string,
+    path: string,
+  ): Promise<string> {
+    const url = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:${port}/proxy${path}`;
+    const describe = {
+      verb: 'get',
+      resource: 'pods/proxy',
+      name: pod.name,
+      namespace: pod.namespace,
+    } as const;
+    try {
+      const body = await this.request('GET', url, undefined, 'text/plain, */*');
+      return typeof body === 'string' ? body : JSON.stringify(body);
+    } catch (error) {
       throw this.explain(error, describe);
     }
   }
@@ -216,12 +313,22 @@ export class KubeClient {
       params.set('sinceSeconds', String(Math.max(1, Math.ceil(options.sinceSeconds))));
     const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log?${params}`;
     const describe = { verb: 'get', resource: 'pods/log', name: pod.name, namespace: pod.namespace } as const;
+    return this.openStream(path, describe, signal, 'text/plain');
+  }
+
+  /** A streaming GET (logs, watches), line by line; the request is under way once this resolves. */
+  private async openStream(
+    path: string,
+    describe: RequestDescription,
+    signal: AbortSignal,
+    accept: string,
+  ): Promise<AsyncIterable<string>> {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     let body: AsyncIterable<Uint8Array>;
     try {
       const connection = await this.authenticate(url);
       const response = await fetch(url, {
-        headers: { ...connection.headers, Accept: 'text/plain', 'User-Agent': USER_AGENT },
+        headers: { ...connection.headers, Accept: accept, 'User-Agent': USER_AGENT },
         dispatcher: connection.dispatcher,
         signal,
       });
@@ -257,12 +364,13 @@ export class KubeClient {
     method: 'GET' | 'PATCH' | 'DELETE' | 'POST' | 'PUT',
     path: string,
     payload?: { body: string; contentType: string },
+    accept = 'application/json',
   ): Promise<unknown> {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     const connection = await this.authenticate(url);
     const headers: Record<string, string> = {
       ...connection.headers,
-      Accept: 'application/json',
+      Accept: accept,
       'User-Agent': USER_AGENT,
     };
     if (payload) headers['Content-Type'] = payload.contentType;

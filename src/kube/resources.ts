@@ -13,6 +13,7 @@ const RESOURCE_TYPES: ResourceType[] = [
   { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', namespaced: true },
   { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
   { apiVersion: 'v1', kind: 'Service', resource: 'services', namespaced: true },
+  { apiVersion: 'v1', kind: 'Endpoints', resource: 'endpoints', namespaced: true },
   { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
   { apiVersion: 'v1', kind: 'Event', resource: 'events', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespaced: true },

@@ -15,7 +15,7 @@ interface DeploymentLike extends KubeObject {
   };
 }
 
-interface PodLike extends KubeObject {
+export interface PodLike extends KubeObject {
   status?: {
     phase?: string;
     conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;

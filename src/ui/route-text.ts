@@ -1,13 +1,6 @@
-import { describeMatch, type GatewayRoute } from '../haproxy/routes.ts';
+import { describeMatch, describeRouteTarget } from '../haproxy/routes.ts';
 import type { ListedRoute, RouteChangeResult } from '../services/routes.ts';
-
-/** `el-github.ci:8080`, the way users type it; the raw address for hand-written backends. */
-export function describeTarget(route: GatewayRoute): string {
-  const target = route.service
-    ? `${route.service.name}.${route.service.namespace}:${route.service.port}`
-    : (route.address ?? `backend ${route.backend}`);
-  return `${target}${route.tls ? ' (TLS)' : ''}${route.stripPrefix ? ' (prefix stripped)' : ''}`;
-}
+import { formatTable } from './table-text.ts';
 
 function serviceColumn(exists: boolean | undefined): string {
   if (exists === undefined) return '-';
@@ -21,25 +14,16 @@ export function renderRouteTable(routes: ListedRoute[]): string {
     ['MATCH', 'BACKEND', 'ORIGIN', 'SERVICE'],
     ...routes.map((route) => [
       describeMatch(route.match),
-      describeTarget(route),
+      describeRouteTarget(route),
       route.origin,
       serviceColumn(route.serviceExists),
     ]),
   ];
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
-        .join('   ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 export function renderRouteChange(result: RouteChangeResult): string {
-  const what = `${describeMatch(result.route.match)} → ${describeTarget(result.route)}`;
+  const what = `${describeMatch(result.route.match)} → ${describeRouteTarget(result.route)}`;
   if (result.dryRun) return result.diff || `No change: ${what} is already routed that way.`;
   const lines: string[] = [];
   switch (result.change) {
