@@ -49,7 +49,7 @@ interface ConfigChange {
   route: GatewayRoute;
 }
 
-function currentConfig(configMap: ConfigMapObject, location: GatewayLocation): string {
+export function currentConfig(configMap: ConfigMapObject, location: GatewayLocation): string {
   const cfg = configMap.data?.[CONFIG_KEY];
   if (cfg === undefined) {
     throw new GatewayError(`configmap/${location.configMap} has no ${CONFIG_KEY} key`, {

@@ -140,10 +140,19 @@ async function readyBackendPods(kube: KubeClient, route: GatewayRoute): Promise<
       exitCode: ExitCode.clusterState,
     });
   }
+  return readyPodsBehind(kube, service, describeMatch(route.match));
+}
+
+/** The Ready pods behind a Service, or an error saying why there are none. `what` names the route. */
+export async function readyPodsBehind(
+  kube: KubeClient,
+  service: { name: string; namespace: string },
+  what: string,
+): Promise<PodObject[]> {
   const found = await kube.read<ServiceObject>({ apiVersion: 'v1', kind: 'Service', ...service });
   if (!found) {
     throw new GatewayError(`the backend Service ${service.name}.${service.namespace} does not exist`, {
-      why: `the gateway answers 503 for ${describeMatch(route.match)} until it does`,
+      why: `the gateway answers 503 for ${what} until it does`,
       next: [
         `kubectl -n ${service.namespace} get services`,
         'or route to an existing listener: kubectl trigger-gateway route add … --overwrite',

@@ -1,0 +1,106 @@
+/** The live status screen: keys through the reducer, the terminal's size, a ticking clock, and the one `exit()`. */
+import type { WriteStream } from 'node:tty';
+import { useApp, useInput, useStdout } from 'ink';
+import { useEffect, useRef, useState } from 'react';
+import type { GatewayStatus, RouteStatus } from '../../services/status-model.ts';
+import { clampSelection, initialUiState, statusKeyAction } from './keys.ts';
+import { StatusView } from './view.tsx';
+
+/** What the status hook gives the screen: the latest reading, why the last read failed, a way to read now. */
+export interface LiveStatus {
+  status: GatewayStatus | undefined;
+  error?: string;
+  refresh(): void;
+}
+
+export interface StatusAppProps {
+  useStatus: () => LiveStatus;
+  /** Sends a test delivery; resolves with the one line that says how it went. */
+  onTest(route: RouteStatus): Promise<string>;
+  onLogs(route: RouteStatus): void;
+  /** The clock ages are measured with (ms). */
+  now?: () => number;
+}
+
+const FALLBACK_SIZE = { width: 80, height: 24 };
+
+export function StatusApp({ useStatus, onTest, onLogs, now = Date.now }: StatusAppProps) {
+  const { exit } = useApp();
+  const { status, error, refresh } = useStatus();
+  const { width, height } = useTerminalSize();
+  useTick(1000);
+  const [ui, setUi] = useState(initialUiState);
+  // Keys can arrive faster than renders; the reducer must always see the state the last key left.
+  const uiNow = useRef(ui);
+  const [message, setMessage] = useState<string>();
+  const testing = useRef(false);
+  const routes = status?.routes ?? [];
+
+  const test = (route: RouteStatus) => {
+    if (testing.current) return;
+    testing.current = true;
+    setMessage(`testing ${route.match}…`);
+    void onTest(route)
+      .then(
+        (line) => setMessage(line),
+        (failure: unknown) =>
+          setMessage(
+            `test of ${route.match} failed: ${failure instanceof Error ? failure.message : String(failure)}`,
+          ),
+      )
+      .finally(() => {
+        testing.current = false;
+      });
+  };
+
+  useInput((input, key) => {
+    const action = statusKeyAction(input, key, uiNow.current, routes.length);
+    uiNow.current = action.state;
+    setUi(action.state);
+    const route = routes[action.state.selected];
+    if (action.command === 'quit') exit();
+    else if (action.command === 'refresh') refresh();
+    else if (action.command === 'logs' && route) onLogs(route);
+    else if (action.command === 'test' && route) test(route);
+  });
+
+  return (
+    <StatusView
+      status={status}
+      state={{ ...ui, selected: clampSelection(ui.selected, routes.length) }}
+      width={width}
+      height={height}
+      now={now()}
+      error={error}
+      message={message}
+    />
+  );
+}
+
+/** The terminal's columns and rows, following resizes; 80×24 when the stream does not say. */
+function useTerminalSize(): { width: number; height: number } {
+  const { stdout } = useStdout();
+  const [size, setSize] = useState(() => sizeOf(stdout));
+  useEffect(() => {
+    const onResize = () => setSize(sizeOf(stdout));
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout]);
+  return size;
+}
+
+function sizeOf(stdout: NodeJS.WritableStream): { width: number; height: number } {
+  const tty = stdout as NodeJS.WritableStream & Partial<Pick<WriteStream, 'columns' | 'rows'>>;
+  return { width: tty.columns || FALLBACK_SIZE.width, height: tty.rows || FALLBACK_SIZE.height };
+}
+
+/** Renders again every `ms`, so that ages keep counting between readings. */
+function useTick(ms: number): void {
+  const [, setTicks] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTicks((ticks) => ticks + 1), ms);
+    return () => clearInterval(timer);
+  }, [ms]);
+}

@@ -1,0 +1,295 @@
+/** The status screen as a pure function of the reading, the UI state, the terminal's size and the time. */
+import { Box, Text } from 'ink';
+import type { GatewayStatus, WarningEvent } from '../../services/status-model.ts';
+import { ageAt, fit, oneLine } from './cells.ts';
+import { clampSelection, STATUS_KEYS, type StatusUiState } from './keys.ts';
+import { podCells, podColumns, podsTroubleFirst, rolloutNotice, ROUTE_COLUMNS, routeCells } from './rows.ts';
+import { planScreen, routeWindow, type ScreenPlan } from './screen-plan.ts';
+import { Table } from './table.tsx';
+
+export interface StatusViewProps {
+  /** undefined until the first reading arrives. */
+  status: GatewayStatus | undefined;
+  state: StatusUiState;
+  width: number;
+  height: number;
+  /** The time (ms) ages are measured at; the view reads no clock. */
+  now: number;
+  error?: string;
+  message?: string;
+}
+
+const HEADER_LINES = 2;
+/** A reading older than this is worth a second look: the refresh may be failing. */
+const STALE_AFTER_MS = 30_000;
+
+export function StatusView({ status, state, width, height, now, error, message }: StatusViewProps) {
+  const bottomLines = 1 + (message ? 1 : 0) + (error ? 1 : 0);
+  const room = Math.max(0, height - (status ? HEADER_LINES : 1) - bottomLines);
+  return (
+    <Box flexDirection="column" width={width} maxHeight={height} overflow="hidden">
+      {status ? <Header status={status} now={now} /> : <Text wrap="truncate-end">Reading the gateway…</Text>}
+      {state.help ? (
+        <Help width={width} room={room} />
+      ) : (
+        status && <Sections status={status} selected={state.selected} width={width} room={room} now={now} />
+      )}
+      {message ? <Text wrap="truncate-end">{oneLine(message)}</Text> : null}
+      {error ? (
+        <Text color="red" wrap="truncate-end">
+          error: {oneLine(error)}
+        </Text>
+      ) : null}
+      <Footer help={state.help} />
+    </Box>
+  );
+}
+
+function Header({ status, now }: { status: GatewayStatus; now: number }) {
+  const old = now - Date.parse(status.observedAt) > STALE_AFTER_MS;
+  return (
+    <>
+      <Text wrap="truncate-end">
+        <Text dimColor>context </Text>
+        <Text bold>{oneLine(status.context)}</Text>
+        {status.workspace ? (
+          <>
+            <Text dimColor>{'  workspace '}</Text>
+            <Text bold color="magenta">
+              {oneLine(status.workspace)}
+            </Text>
+          </>
+        ) : null}
+        <Text dimColor>{'  namespace '}</Text>
+        <Text bold>{oneLine(status.namespace)}</Text>
+      </Text>
+      <Text wrap="truncate-end">
+        {status.publicUrl ? (
+          <Text color="cyan">{oneLine(status.publicUrl)}</Text>
+        ) : (
+          <Text color="yellow">no public address</Text>
+        )}
+        <Text dimColor>{'  HAProxy '}</Text>
+        {oneLine(status.haproxyVersion ?? '?')}
+        <Text dimColor>{'  updated '}</Text>
+        <Text color={old ? 'yellow' : undefined} dimColor={!old}>
+          {ageAt(status.observedAt, now)} ago
+        </Text>
+      </Text>
+    </>
+  );
+}
+
+interface SectionsProps {
+  status: GatewayStatus;
+  selected: number;
+  width: number;
+  room: number;
+  now: number;
+}
+
+function Sections({ status, selected, width, room, now }: SectionsProps) {
+  const rollout = rolloutNotice(status.pods);
+  const plan = planScreen({
+    room,
+    pods: status.pods.length,
+    rolloutLine: rollout !== undefined,
+    routes: status.routes.length,
+    events: status.events.length,
+    notices: status.notices.length,
+  });
+  const gap = plan.gaps ? <Text> </Text> : null;
+  return (
+    <>
+      {plan.podRows > 0 ? (
+        <>
+          {gap}
+          <Pods status={status} plan={plan} rollout={rollout} width={width} now={now} />
+        </>
+      ) : null}
+      {plan.routeRows > 0 ? (
+        <>
+          {gap}
+          <Routes status={status} rows={plan.routeRows} selected={selected} width={width} />
+        </>
+      ) : null}
+      {plan.eventRows > 0 ? (
+        <>
+          {gap}
+          <Events events={status.events} rows={plan.eventRows} width={width} now={now} />
+        </>
+      ) : null}
+      {gap}
+      {status.notices.slice(0, plan.noticeRows).map((notice, index) => (
+        <Text key={index} wrap="truncate-end">
+          <Text color="cyan">note: </Text>
+          <Text dimColor>{oneLine(notice)}</Text>
+        </Text>
+      ))}
+    </>
+  );
+}
+
+interface PodsProps {
+  status: GatewayStatus;
+  plan: ScreenPlan;
+  rollout: string | undefined;
+  width: number;
+  now: number;
+}
+
+function Pods({ status, plan, rollout, width, now }: PodsProps) {
+  const { pods } = status;
+  if (pods.length === 0) {
+    return (
+      <Text color="red" wrap="truncate-end">
+        ! No gateway pods in {oneLine(status.namespace)}: nothing answers the routes
+      </Text>
+    );
+  }
+  const columns = podColumns(pods);
+  const withProblem = columns.length > 5;
+  const hidden = pods.length - plan.podRows;
+  return (
+    <>
+      {rollout ? (
+        <Text color="yellow" bold wrap="truncate-end">
+          {rollout}
+        </Text>
+      ) : null}
+      <Table
+        specs={columns}
+        rows={podsTroubleFirst(pods).map((pod) => podCells(pod, now, withProblem))}
+        width={width}
+        gap={2}
+        count={plan.podRows}
+      />
+      {hidden > 0 ? <Text dimColor>{`  … ${hidden} more pods`}</Text> : null}
+    </>
+  );
+}
+
+function Routes({
+  status,
+  rows,
+  selected,
+  width,
+}: {
+  status: GatewayStatus;
+  rows: number;
+  selected: number;
+  width: number;
+}) {
+  const { routes } = status;
+  if (routes.length === 0) {
+    return (
+      <Text wrap="truncate-end">
+        No routes yet. Add one: kubectl trigger-gateway route add /github el-github-listener.ci:8080
+      </Text>
+    );
+  }
+  const current = clampSelection(selected, routes.length);
+  const window = routeWindow(current, routes.length, rows);
+  const scrolled = [
+    window.above > 0 ? `↑ ${window.above} more` : '',
+    window.below > 0 ? `↓ ${window.below} more` : '',
+  ].filter(Boolean);
+  return (
+    <>
+      <Table
+        specs={ROUTE_COLUMNS}
+        rows={routes.map(routeCells)}
+        width={width}
+        gap={1}
+        first={window.first}
+        count={rows}
+        selected={current}
+      />
+      {scrolled.length > 0 ? (
+        <Text dimColor wrap="truncate-end">
+          {`  ${scrolled.join('  ')}  (route ${current + 1} of ${routes.length})`}
+        </Text>
+      ) : null}
+    </>
+  );
+}
+
+interface EventsProps {
+  events: WarningEvent[];
+  rows: number;
+  width: number;
+  now: number;
+}
+
+function Events({ events, rows, width, now }: EventsProps) {
+  const title = rows < events.length ? `Warnings (newest ${rows} of ${events.length})` : 'Warnings';
+  return (
+    <>
+      <Text bold color="yellow" wrap="truncate-end">
+        {title}
+      </Text>
+      {events.slice(0, rows).map((event, index) => (
+        <EventLine key={index} event={event} width={width} now={now} />
+      ))}
+    </>
+  );
+}
+
+function EventLine({ event, width, now }: { event: WarningEvent; width: number; now: number }) {
+  const object = oneLine(event.object);
+  // A long object name must leave room for the reason and the message: they say what went wrong.
+  const objectWidth = Math.min([...object].length, Math.max(20, Math.floor(width / 2)));
+  return (
+    <Text wrap="truncate-end">
+      <Text dimColor>{fit(ageAt(event.lastSeen, now), 5, 'right')} </Text>
+      {fit(object, objectWidth)} <Text color="yellow">{oneLine(event.reason)}</Text>: {oneLine(event.message)}
+      {event.count > 1 ? <Text dimColor>{` (×${event.count})`}</Text> : null}
+    </Text>
+  );
+}
+
+function Help({ width, room }: { width: number; room: number }) {
+  const keysWidth = Math.max(...STATUS_KEYS.map((entry) => entry.keys.length)) + 2;
+  const lines = STATUS_KEYS.map((entry) => (
+    <Text key={entry.keys} wrap="truncate-end">
+      <Text bold>{fit(entry.keys, keysWidth)}</Text>
+      {entry.does}
+    </Text>
+  ));
+  // The frame and its title need three lines; without them the keys still show, as many as fit.
+  if (room < STATUS_KEYS.length + 3) return <>{lines.slice(0, room)}</>;
+  return (
+    <Box flexDirection="column" borderStyle="round" width={Math.min(width, 64)} paddingX={1}>
+      <Text bold>Keys</Text>
+      {lines}
+    </Box>
+  );
+}
+
+const FOOTER_KEYS: readonly [string, string][] = [
+  ['↑↓', 'select'],
+  ['t', 'test'],
+  ['l', 'logs'],
+  ['r', 'refresh'],
+  ['?', 'help'],
+  ['q', 'quit'],
+];
+const HELP_FOOTER_KEYS: readonly [string, string][] = [
+  ['? Esc', 'close help'],
+  ['q', 'quit'],
+];
+
+function Footer({ help }: { help: boolean }) {
+  const keys = help ? HELP_FOOTER_KEYS : FOOTER_KEYS;
+  return (
+    <Text wrap="truncate-end">
+      {keys.map(([key, does], index) => (
+        <Text key={key}>
+          {index > 0 ? '  ' : ''}
+          <Text bold>{key}</Text>
+          <Text dimColor> {does}</Text>
+        </Text>
+      ))}
+    </Text>
+  );
+}
