@@ -58,7 +58,7 @@ export default class Complete extends Command {
       namespace: flagValue(words, '--namespace', '-n'),
       requestTimeoutMs: 5000,
     });
-    if (kind === 'contexts') return target.kubeConfig.getContexts().map((context) => context.name);
+    if (kind === 'contexts') return target.contexts;
     const kube = new KubeClient(target);
     try {
       const routes = await listGatewayRoutes(kube, await locateGateway(kube));

@@ -1,7 +1,7 @@
-import { HttpMethod, RequestContext } from '@kubernetes/client-node';
 import { type Dispatcher, fetch } from 'undici';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
+import { authorizationHeader, tlsDispatcher } from './credentials.ts';
 import { explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { resourcePath, resourceType } from './resources.ts';
@@ -345,11 +345,22 @@ export class KubeClient {
     this.dispatcher = undefined;
   }
 
-  /** Credentials and the TLS client from the kubeconfig, as client-node applies them. */
+  /**
+   * Credentials and the TLS client from the kubeconfig: ours for tokens and certificates, client-node's
+   * (loaded only then) for exec plugins, auth-providers and proxies.
+   */
   private async authenticate(
     url: string,
   ): Promise<{ headers: Record<string, string>; dispatcher?: Dispatcher }> {
-    const kubeConfig = this.target.kubeConfig;
+    const credentials = this.target.credentials;
+    if (credentials.kind === 'static') {
+      this.dispatcher ??= tlsDispatcher(credentials);
+      return { headers: authorizationHeader(credentials), dispatcher: this.dispatcher };
+    }
+    const [{ HttpMethod, RequestContext }, kubeConfig] = await Promise.all([
+      import('@kubernetes/client-node'),
+      this.target.clientNodeConfig(),
+    ]);
     const context = new RequestContext(url, HttpMethod.GET);
     await kubeConfig.applySecurityAuthentication(context);
     this.dispatcher ??= context.getDispatcher() as Dispatcher | undefined;

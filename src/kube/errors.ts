@@ -1,4 +1,3 @@
-import { ApiException } from '@kubernetes/client-node';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 
@@ -84,7 +83,7 @@ function describeTarget(request: RequestDescription): string {
 /** The API server's answer behind an error a request threw: its HTTP code and Status, if it had one. */
 export function apiStatusOf(error: unknown): { code: number; message: string; reason?: string } | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
-    if (current instanceof KubeHttpError || current instanceof ApiException) {
+    if (current instanceof KubeHttpError) {
       const status = statusOf(current.body);
       return {
         code: current.code,
@@ -179,8 +178,7 @@ export function explainKubeError(
   request: RequestDescription,
 ): GatewayError {
   if (error instanceof GatewayError) return error;
-  if (error instanceof KubeHttpError || error instanceof ApiException)
-    return fromHttpError(error, target, request);
+  if (error instanceof KubeHttpError) return fromHttpError(error, target, request);
   const code = errorCode(error);
   const where = `the cluster at ${target.server} (context "${target.contextName}")`;
   const clusterInfo = `kubectl --context ${target.contextName} cluster-info`;

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ExitCode, GatewayError } from '../errors.ts';
+import { type Credentials, credentialsFor } from './credentials.ts';
+import { type MergedKubeconfig, mergeKubeconfigFiles } from './kubeconfig-files.ts';
 
 export const DEFAULT_NAMESPACE = 'trigger-gateway';
 
@@ -16,7 +18,6 @@ export interface ConnectionFlags {
 
 /** The cluster, user and namespace a command talks to, resolved the way kubectl resolves them. */
 export interface KubeTarget {
-  kubeConfig: KubeConfig;
   contextName: string;
   server: string;
   namespace: string;
@@ -24,7 +25,12 @@ export interface KubeTarget {
   /** The namespace kubectl would use without -n: the context's, else "default". */
   currentNamespace: string;
   kubeconfigFiles: string[];
+  /** Every context name in the kubeconfig. */
+  contexts: string[];
   requestTimeoutMs: number;
+  credentials: Credentials;
+  /** The same target as @kubernetes/client-node's KubeConfig (port-forward, exec plugins), loaded on first use. */
+  clientNodeConfig(): Promise<KubeConfig>;
 }
 
 function kubeconfigFiles(flag: string | undefined): string[] {
@@ -44,14 +50,33 @@ function kubeconfigFiles(flag: string | undefined): string[] {
   return existsSync(home) ? [home] : [];
 }
 
-function loadKubeConfig(flag: string | undefined): { kubeConfig: KubeConfig; files: string[] } {
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Inside a pod without a kubeconfig: the service account, as kubectl and client-go use it. */
+function inClusterConfig(): MergedKubeconfig {
+  const host = process.env.KUBERNETES_SERVICE_HOST ?? '';
+  const port = process.env.KUBERNETES_SERVICE_PORT ?? '443';
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let namespace: string | undefined;
+  try {
+    namespace = readFileSync(`${SERVICE_ACCOUNT}/namespace`, 'utf8').trim() || undefined;
+  } catch {
+    namespace = undefined;
+  }
+  return {
+    clusters: new Map([['in-cluster', { server, 'certificate-authority': `${SERVICE_ACCOUNT}/ca.crt` }]]),
+    users: new Map([['in-cluster', { tokenFile: `${SERVICE_ACCOUNT}/token` }]]),
+    contexts: new Map([
+      ['in-cluster', { cluster: 'in-cluster', user: 'in-cluster', ...(namespace ? { namespace } : {}) }],
+    ]),
+    currentContext: 'in-cluster',
+  };
+}
+
+function loadKubeconfig(flag: string | undefined): { merged: MergedKubeconfig; files: string[] } {
   const files = kubeconfigFiles(flag);
-  const kubeConfig = new KubeConfig();
   if (files.length === 0) {
-    if (process.env.KUBERNETES_SERVICE_HOST) {
-      kubeConfig.loadFromCluster();
-      return { kubeConfig, files };
-    }
+    if (process.env.KUBERNETES_SERVICE_HOST) return { merged: inClusterConfig(), files };
     const looked = process.env.KUBECONFIG ? `$KUBECONFIG (${process.env.KUBECONFIG})` : '~/.kube/config';
     throw new GatewayError('no kubeconfig found', {
       why: `looked at ${looked} and found no file; this command needs a cluster to talk to`,
@@ -60,52 +85,50 @@ function loadKubeConfig(flag: string | undefined): { kubeConfig: KubeConfig; fil
     });
   }
   try {
-    if (files.length === 1 && files[0] !== undefined) kubeConfig.loadFromFile(files[0]);
-    else {
-      // client-node merges a KUBECONFIG list the way kubectl does (first file wins per entry).
-      kubeConfig.loadFromDefault();
-    }
+    return { merged: mergeKubeconfigFiles(files), files };
   } catch (error) {
     throw new GatewayError(`cannot read the kubeconfig ${files.join(delimiter)}`, {
-      why: error instanceof Error ? error.message : String(error),
+      why: error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error),
       next: ['check the file with: kubectl config view'],
       exitCode: ExitCode.environment,
       cause: error,
     });
   }
-  allowPlainHttp(kubeConfig);
-  return { kubeConfig, files };
 }
 
-/** kubectl talks to http:// servers (kubectl proxy, local control planes); client-node only when told TLS is off. */
-function allowPlainHttp(kubeConfig: KubeConfig): void {
-  if (!kubeConfig.clusters.some((cluster) => cluster.server.startsWith('http://'))) return;
+/** client-node's view of the same files and context, for the few things it still does for us. */
+async function loadClientNodeConfig(files: string[], contextName: string): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kubeConfig = new KubeConfig();
+  if (files.length === 0) kubeConfig.loadFromCluster();
+  else if (files.length === 1 && files[0] !== undefined) kubeConfig.loadFromFile(files[0]);
+  // client-node merges a KUBECONFIG list the way kubectl does (first file wins per entry).
+  else kubeConfig.loadFromDefault();
+  // kubectl talks to http:// servers (kubectl proxy, local control planes); client-node only when told TLS is off.
   kubeConfig.loadFromOptions({
     clusters: kubeConfig.clusters.map((cluster) =>
       cluster.server.startsWith('http://') ? { ...cluster, skipTLSVerify: true } : cluster,
     ),
     users: kubeConfig.users,
     contexts: kubeConfig.contexts,
-    currentContext: kubeConfig.currentContext,
+    currentContext: files.length === 0 ? kubeConfig.currentContext : contextName,
   });
+  return kubeConfig;
 }
 
 export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
-  const { kubeConfig, files } = loadKubeConfig(flags.kubeconfig);
-  const contextNames = kubeConfig.getContexts().map((context) => context.name);
+  const { merged, files } = loadKubeconfig(flags.kubeconfig);
+  const contextNames = [...merged.contexts.keys()];
   const listed = contextNames.length > 0 ? contextNames.join(', ') : 'none';
-  if (flags.context) {
-    if (!contextNames.includes(flags.context)) {
-      throw new GatewayError(`context "${flags.context}" is not in the kubeconfig`, {
-        why: `the kubeconfig (${files.join(delimiter) || 'in-cluster'}) has these contexts: ${listed}`,
-        next: ['kubectl config get-contexts', 'pass one of the listed names with --context'],
-        exitCode: ExitCode.environment,
-      });
-    }
-    kubeConfig.setCurrentContext(flags.context);
+  if (flags.context && !merged.contexts.has(flags.context)) {
+    throw new GatewayError(`context "${flags.context}" is not in the kubeconfig`, {
+      why: `the kubeconfig (${files.join(delimiter) || 'in-cluster'}) has these contexts: ${listed}`,
+      next: ['kubectl config get-contexts', 'pass one of the listed names with --context'],
+      exitCode: ExitCode.environment,
+    });
   }
-  const contextName = kubeConfig.getCurrentContext();
-  const context = kubeConfig.getContextObject(contextName);
+  const contextName = flags.context ?? merged.currentContext;
+  const context = contextName === undefined ? undefined : merged.contexts.get(contextName);
   if (!contextName || !context) {
     throw new GatewayError('the kubeconfig has no current context', {
       why: `no --context was given and current-context is not set; contexts available: ${listed}`,
@@ -113,7 +136,7 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
       exitCode: ExitCode.environment,
     });
   }
-  const cluster = kubeConfig.getCurrentCluster();
+  const cluster = context.cluster === undefined ? undefined : merged.clusters.get(context.cluster);
   if (!cluster?.server) {
     throw new GatewayError(`context "${contextName}" names a cluster that is not in the kubeconfig`, {
       why: `the context refers to cluster "${context.cluster}", which has no entry with a server address`,
@@ -121,17 +144,34 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
       exitCode: ExitCode.environment,
     });
   }
+  let credentials: Credentials;
+  try {
+    credentials = credentialsFor(
+      cluster,
+      (context.user === undefined ? undefined : merged.users.get(context.user)) ?? {},
+    );
+  } catch (error) {
+    throw new GatewayError(`cannot read the credentials of context "${contextName}"`, {
+      why: error instanceof Error ? error.message : String(error),
+      next: ['check the certificate and key paths: kubectl config view --minify'],
+      exitCode: ExitCode.environment,
+      cause: error,
+    });
+  }
   const namespace = flags.namespace ?? context.namespace ?? DEFAULT_NAMESPACE;
   const namespaceSource = flags.namespace ? 'flag' : context.namespace ? 'context' : 'default';
+  let clientNode: Promise<KubeConfig> | undefined;
   return {
-    kubeConfig,
     contextName,
     server: cluster.server,
     namespace,
     namespaceSource,
     currentNamespace: context.namespace ?? 'default',
     kubeconfigFiles: files,
+    contexts: contextNames,
     requestTimeoutMs: flags.requestTimeoutMs,
+    credentials,
+    clientNodeConfig: () => (clientNode ??= loadClientNodeConfig(files, contextName)),
   };
 }
 

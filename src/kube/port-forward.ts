@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:net';
-import { PortForward } from '@kubernetes/client-node';
 import type { KubeClient } from './client.ts';
 
 export interface ForwardedPort {
@@ -17,7 +16,11 @@ export async function forwardPodPort(
   pod: { name: string; namespace: string },
   port: number,
 ): Promise<ForwardedPort> {
-  const forward = new PortForward(kube.target.kubeConfig);
+  const [{ PortForward }, kubeConfig] = await Promise.all([
+    import('@kubernetes/client-node'),
+    kube.target.clientNodeConfig(),
+  ]);
+  const forward = new PortForward(kubeConfig);
   const server: Server = createServer((socket) => {
     forward.portForward(pod.namespace, pod.name, [port], socket, null, socket).catch((error: unknown) => {
       socket.destroy(error instanceof Error ? error : new Error(String(error)));
