@@ -1,10 +1,11 @@
-import { type Dispatcher, fetch } from 'undici';
+import type { RequestOptions } from 'node:https';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
-import { authorizationHeader, tlsDispatcher } from './credentials.ts';
+import { authorizationHeader, tlsOptions } from './credentials.ts';
 import { explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { resourcePath, resourceType } from './resources.ts';
+import { type Agent, agentFor, isSuccess, readText, send } from './transport.ts';
 
 /** Someone else changed the object since we read it (409 on an update with a resourceVersion). */
 export class ConflictError extends GatewayError {
@@ -71,7 +72,7 @@ interface KubeList {
  * @kubernetes/client-node; every failure leaves here as a GatewayError that says what to do.
  */
 export class KubeClient {
-  private dispatcher: Dispatcher | undefined;
+  private agent: Agent | undefined;
 
   constructor(readonly target: KubeTarget) {}
 
@@ -326,14 +327,15 @@ export class KubeClient {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     let body: AsyncIterable<Uint8Array>;
     try {
-      const connection = await this.authenticate(url);
-      const response = await fetch(url, {
+      const connection = await this.authenticate();
+      const response = await send(url, {
+        method: 'GET',
         headers: { ...connection.headers, Accept: accept, 'User-Agent': USER_AGENT },
-        dispatcher: connection.dispatcher,
+        agent: connection.agent,
         signal,
       });
-      if (!response.ok || !response.body) throw new KubeHttpError(response.status, await response.text());
-      body = response.body;
+      if (!isSuccess(response)) throw new KubeHttpError(response.statusCode ?? 0, await readText(response));
+      body = response;
     } catch (error) {
       throw this.explain(error, describe);
     }
@@ -341,30 +343,30 @@ export class KubeClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
-    this.dispatcher = undefined;
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
   /**
    * Credentials and the TLS client from the kubeconfig: ours for tokens and certificates, client-node's
    * (loaded only then) for exec plugins, auth-providers and proxies.
    */
-  private async authenticate(
-    url: string,
-  ): Promise<{ headers: Record<string, string>; dispatcher?: Dispatcher }> {
+  private async authenticate(): Promise<{ headers: Record<string, string>; agent: Agent }> {
     const credentials = this.target.credentials;
     if (credentials.kind === 'static') {
-      this.dispatcher ??= tlsDispatcher(credentials);
-      return { headers: authorizationHeader(credentials), dispatcher: this.dispatcher };
+      this.agent ??= agentFor(this.target.server, tlsOptions(credentials));
+      return { headers: authorizationHeader(credentials), agent: this.agent };
     }
-    const [{ HttpMethod, RequestContext }, kubeConfig] = await Promise.all([
-      import('@kubernetes/client-node'),
-      this.target.clientNodeConfig(),
-    ]);
-    const context = new RequestContext(url, HttpMethod.GET);
-    await kubeConfig.applySecurityAuthentication(context);
-    this.dispatcher ??= context.getDispatcher() as Dispatcher | undefined;
-    return { headers: context.getHeaders(), dispatcher: this.dispatcher };
+    const kubeConfig = await this.target.clientNodeConfig();
+    const options: RequestOptions = {};
+    await kubeConfig.applyToHTTPSOptions(options);
+    const headers = Object.fromEntries(
+      Object.entries(options.headers ?? {}).map(([name, value]) => [name, String(value)]),
+    );
+    if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+    // client-node's agent carries a proxy when the kubeconfig names one.
+    this.agent ??= (options.agent as Agent | undefined) ?? agentFor(this.target.server, options);
+    return { headers, agent: this.agent };
   }
 
   private explain(error: unknown, describe: RequestDescription) {
@@ -378,7 +380,7 @@ export class KubeClient {
     accept = 'application/json',
   ): Promise<unknown> {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
-    const connection = await this.authenticate(url);
+    const connection = await this.authenticate();
     const headers: Record<string, string> = {
       ...connection.headers,
       Accept: accept,
@@ -386,21 +388,22 @@ export class KubeClient {
     };
     if (payload) headers['Content-Type'] = payload.contentType;
     const timeout = this.target.requestTimeoutMs;
-    const response = await fetch(url, {
+    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
+    const response = await send(url, {
       method,
       headers,
       body: payload?.body,
-      dispatcher: connection.dispatcher,
-      signal: timeout > 0 ? AbortSignal.timeout(timeout) : undefined,
+      agent: connection.agent,
+      signal,
     });
-    const text = await response.text();
+    const text = await readText(response);
     let body: unknown = text;
     try {
       body = text ? JSON.parse(text) : undefined;
     } catch {
       // Non-JSON bodies (proxies, load balancers) are reported as they are.
     }
-    if (!response.ok) throw new KubeHttpError(response.status, body);
+    if (!isSuccess(response)) throw new KubeHttpError(response.statusCode ?? 0, body);
     return body;
   }
 }

@@ -4,7 +4,7 @@
  * trust. exec plugins, auth-providers and proxies are left to @kubernetes/client-node, loaded then.
  */
 import { readFileSync } from 'node:fs';
-import { Agent, type Dispatcher } from 'undici';
+import type { TlsOptions } from './transport.ts';
 import type { ClusterEntry, UserEntry } from './kubeconfig-files.ts';
 
 export type Credentials =
@@ -56,15 +56,13 @@ export function authorizationHeader(
   return {};
 }
 
-/** One connection pool per client, trusting the cluster's CA and presenting the client certificate. */
-export function tlsDispatcher(credentials: Extract<Credentials, { kind: 'static' }>): Dispatcher {
-  return new Agent({
-    connect: {
-      ...(credentials.ca ? { ca: credentials.ca } : {}),
-      ...(credentials.cert ? { cert: credentials.cert } : {}),
-      ...(credentials.key ? { key: credentials.key } : {}),
-      ...(credentials.servername ? { servername: credentials.servername } : {}),
-      rejectUnauthorized: !credentials.insecure,
-    },
-  });
+/** What the connection trusts and presents: the cluster's CA, the client certificate. */
+export function tlsOptions(credentials: Extract<Credentials, { kind: 'static' }>): TlsOptions {
+  return {
+    ...(credentials.ca ? { ca: credentials.ca } : {}),
+    ...(credentials.cert ? { cert: credentials.cert } : {}),
+    ...(credentials.key ? { key: credentials.key } : {}),
+    ...(credentials.servername ? { servername: credentials.servername } : {}),
+    rejectUnauthorized: !credentials.insecure,
+  };
 }
