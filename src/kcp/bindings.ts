@@ -3,6 +3,7 @@
  * APIs (Deployments, Services, Ingresses from a compute provider) into this one, waited on until
  * it is bound and its resources are served.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, GatewayError, usageError } from '../errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { servedApis } from '../kube/discovery.ts';
@@ -49,8 +50,6 @@ export function parseExportRef(text: string): ExportRef {
   }
   return ref;
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 const refersTo = (binding: APIBinding, ref: ExportRef) =>
   binding.spec?.reference?.export?.path === ref.path && binding.spec?.reference?.export?.name === ref.name;

@@ -14,10 +14,12 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dump, load } from 'js-yaml';
 import { ExitCode, GatewayError } from '../errors.ts';
-import type { RawEntry, RawKubeconfig } from './kubeconfig-contexts.ts';
+import { absoluteFileReferences } from '../kube/kubeconfig-files.ts';
+import type { RawKubeconfig } from './kubeconfig-contexts.ts';
 
 const LOCK_WAIT_MS = 3000;
 const LOCK_POLL_MS = 50;
@@ -44,17 +46,14 @@ function parse(text: string, file: string): RawKubeconfig {
   return parsed as RawKubeconfig;
 }
 
-/** A cluster entry's file references, made absolute so the entry can move to another file. */
+/** Cluster entries with absolute file references, so that they can be copied into another file. */
 function absolutePaths(document: RawKubeconfig, file: string): RawKubeconfig {
-  const base = dirname(file);
-  const fix = (entry: RawEntry | undefined) => {
-    const path = entry?.['certificate-authority'];
-    if (entry && typeof path === 'string' && path !== '' && !isAbsolute(path))
-      entry['certificate-authority'] = resolve(base, path);
-  };
-  const copy = structuredClone(document);
-  for (const item of copy.clusters ?? []) fix(item.cluster);
-  return copy;
+  const dir = dirname(resolve(file));
+  const clusters = document.clusters?.map((item) => ({
+    ...item,
+    ...(item.cluster ? { cluster: absoluteFileReferences(item.cluster, dir) } : {}),
+  }));
+  return { ...document, ...(clusters ? { clusters } : {}) };
 }
 
 /** Every kubeconfig file in use, parsed, for lookups (not for writing). */
@@ -63,10 +62,6 @@ export function readKubeconfigs(files: string[], writtenFile: string): RawKubeco
     const document = parse(readFileSync(file, 'utf8'), file);
     return resolve(file) === resolve(writtenFile) ? document : absolutePaths(document, file);
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, ms));
 }
 
 async function acquireLock(lockFile: string, file: string): Promise<number> {

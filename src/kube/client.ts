@@ -2,7 +2,7 @@ import type { RequestOptions } from 'node:https';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import { authorizationHeader, tlsOptions } from './credentials.ts';
-import { explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
+import { apiStatusOf, explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { resourcePath, resourceType } from './resources.ts';
 import { type Agent, agentFor, isSuccess, readText, send } from './transport.ts';
@@ -131,21 +131,14 @@ export class KubeClient {
   async list<T extends KubeObject = KubeObject>(
     apiVersion: string,
     kind: string,
-    options: { namespace?: string | undefined; labelSelector?: string } = {},
+    options: ListOptions = {},
   ): Promise<T[]> {
-    const type = resourceType(apiVersion, kind);
-    const query = options.labelSelector ? `?labelSelector=${encodeURIComponent(options.labelSelector)}` : '';
-    const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
     try {
-      const list = (await this.request(
-        'GET',
-        `${resourcePath(type, options.namespace)}${query}`,
-      )) as KubeList;
-      return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }) as T);
+      return (await this.listVersioned<T>(apiVersion, kind, options)).items;
     } catch (error) {
       // A kind the cluster does not serve at all has no objects of ours.
-      if (error instanceof KubeHttpError && error.code === 404) return [];
-      throw this.explain(error, describe);
+      if (apiStatusOf(error)?.code === 404) return [];
+      throw error;
     }
   }
 

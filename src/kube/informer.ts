@@ -3,6 +3,7 @@
  * again when the watch ends or its history is gone (410). The API server pushes every change; nothing
  * is polled.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KubeObject } from '../manifests/types.ts';
 import type { KubeClient, ListOptions } from './client.ts';
 
@@ -56,17 +57,7 @@ export async function runInformer<T extends KubeObject>(
       if (signal.aborted) return;
       onError(error);
       const delay = RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)] ?? 5000;
-      await new Promise<void>((done) => {
-        const stop = () => {
-          clearTimeout(timer);
-          done();
-        };
-        const timer = setTimeout(() => {
-          signal.removeEventListener('abort', stop);
-          done();
-        }, delay);
-        signal.addEventListener('abort', stop, { once: true });
-      });
+      await sleep(delay, undefined, { signal }).catch(() => undefined);
     }
   }
 }

@@ -48,7 +48,8 @@ export interface MergedKubeconfig {
 
 const FILE_FIELDS = ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile'];
 
-function absolute(entry: Entry, dir: string): Entry {
+/** An entry's file references (CA, client certificate and key, token file) made absolute against `dir`. */
+export function absoluteFileReferences(entry: Entry, dir: string): Entry {
   const copy = { ...entry };
   for (const field of FILE_FIELDS) {
     const value = copy[field];
@@ -63,7 +64,10 @@ function named(list: unknown, key: string, dir: string, into: Map<string, Entry>
     const name = item?.name;
     const body = item?.[key];
     if (typeof name !== 'string' || into.has(name)) continue;
-    into.set(name, absolute(typeof body === 'object' && body !== null ? (body as Entry) : {}, dir));
+    into.set(
+      name,
+      absoluteFileReferences(typeof body === 'object' && body !== null ? (body as Entry) : {}, dir),
+    );
   }
 }
 

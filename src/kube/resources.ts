@@ -42,6 +42,12 @@ export function resourceType(apiVersion: string, kind: string): ResourceType {
   return found;
 }
 
+/** `app=x,tier=y`: matchLabels as a label selector. */
+export const labelSelectorOf = (labels: Record<string, string>): string =>
+  Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+
 /** URL path of a collection or, with a name, of one object. */
 export function resourcePath(type: ResourceType, namespace?: string, name?: string): string {
   const base = type.apiVersion.includes('/') ? `/apis/${type.apiVersion}` : `/api/${type.apiVersion}`;

@@ -31,6 +31,11 @@ export interface PodLike extends KubeObject {
   };
 }
 
+/** The pod's Ready condition is True: it receives traffic. */
+export const isPodReady = (pod: PodLike): boolean =>
+  pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
+  false;
+
 export interface RolloutState {
   done: boolean;
   /** Rolled out as far as it will get: waiting longer will not help. */

@@ -4,6 +4,7 @@
  */
 import { type InformerSpec, runInformer } from '../kube/informer.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { isPodReady } from '../kube/rollout.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { GatewayLocation } from './gateway.ts';
 import {
@@ -21,7 +22,7 @@ export const DEFAULT_STATS_INTERVAL_MS = 5000;
 
 const readyNames = (pods: StatusSources['pods']) =>
   pods
-    .filter((pod) => pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .filter(isPodReady)
     .map((pod) => pod.metadata.name)
     .sort()
     .join(',');

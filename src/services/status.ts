@@ -15,7 +15,8 @@ import { parseWorkspaceUrl } from '../kcp/paths.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { apiStatusOf } from '../kube/errors.ts';
 import type { ConfigMapObject } from '../kube/read-modify-write.ts';
-import type { PodLike } from '../kube/rollout.ts';
+import { labelSelectorOf } from '../kube/resources.ts';
+import { isPodReady, type PodLike } from '../kube/rollout.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
@@ -84,15 +85,11 @@ export function noticeFor(what: string, error: unknown): string {
   return `cannot ${what}: ${message}`;
 }
 
-const isReady = (pod: StatusPod) =>
-  pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
-  false;
-
 function podStatus(pod: StatusPod, checksum: string | undefined): PodStatus {
   const containers = pod.status?.containerStatuses ?? [];
   const waiting = containers.find((container) => container.state?.waiting?.reason)?.state?.waiting?.reason;
   const podChecksum = pod.metadata.annotations?.[CONFIG_CHECKSUM_ANNOTATION];
-  const ready = isReady(pod);
+  const ready = isPodReady(pod);
   return {
     name: pod.metadata.name,
     phase: pod.status?.phase ?? 'Pending',
@@ -139,8 +136,7 @@ function warningEvents(
     }));
 }
 
-function routeStatuses(sources: StatusSources, location: GatewayLocation): RouteStatus[] {
-  const cfg = (sources.configMap && safeConfig(sources.configMap, location)) ?? '';
+function routeStatuses(sources: StatusSources, location: GatewayLocation, cfg: string): RouteStatus[] {
   const readings = [...sources.stats.values()];
   return listRoutes(cfg, { namespace: location.namespace }).map((route) => {
     const service = route.service;
@@ -174,7 +170,9 @@ export interface StatusFrame {
 
 /** The status as of `now`, from whatever sources have been read. Pure. */
 export function buildGatewayStatus(frame: StatusFrame, sources: StatusSources, now: Date): GatewayStatus {
-  const checksum = sources.configMap ? safeChecksum(sources.configMap, frame.location) : undefined;
+  // The config is parsed once per reading: it is the largest thing status reads.
+  const cfg = sources.configMap && safeConfig(sources.configMap, frame.location);
+  const checksum = cfg === undefined ? undefined : configChecksum(cfg);
   return {
     context: frame.context,
     workspace: parseWorkspaceUrl(frame.server)?.path,
@@ -182,7 +180,7 @@ export function buildGatewayStatus(frame: StatusFrame, sources: StatusSources, n
     publicUrl: publicUrl(sources.ingresses),
     haproxyVersion: sources.version,
     pods: sources.pods.map((pod) => podStatus(pod, checksum)).sort((a, b) => a.name.localeCompare(b.name)),
-    routes: routeStatuses(sources, frame.location),
+    routes: routeStatuses(sources, frame.location, cfg ?? ''),
     events: warningEvents(
       sources.events,
       frame.location,
@@ -202,11 +200,6 @@ function safeConfig(configMap: ConfigMapObject, location: GatewayLocation): stri
   }
 }
 
-function safeChecksum(configMap: ConfigMapObject, location: GatewayLocation): string | undefined {
-  const cfg = safeConfig(configMap, location);
-  return cfg === undefined ? undefined : configChecksum(cfg);
-}
-
 /** The stats port of a gateway pod: the container port named "stats", else ours. */
 const statsPort = (pod: StatusPod) =>
   pod.spec?.containers?.flatMap((container) => container.ports ?? []).find((port) => port.name === 'stats')
@@ -214,7 +207,7 @@ const statsPort = (pod: StatusPod) =>
 
 /** HAProxy's stats from every Ready gateway pod, through the API server's pod proxy; the version once. */
 export async function readStats(kube: KubeClient, sources: StatusSources, namespace: string): Promise<void> {
-  const ready = sources.pods.filter(isReady);
+  const ready = sources.pods.filter(isPodReady);
   const stats = new Map<string, Map<string, BackendStats>>();
   const failures: string[] = [];
   await Promise.all(
@@ -266,11 +259,7 @@ export async function gatewayPodSelector(
     namespace: location.namespace,
   });
   const labels = deployment?.spec?.selector?.matchLabels;
-  return labels
-    ? Object.entries(labels)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(',')
-    : undefined;
+  return labels ? labelSelectorOf(labels) : undefined;
 }
 
 /** Reads one source into `sources`, turning a failure into its notice. */

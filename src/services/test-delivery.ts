@@ -2,6 +2,8 @@ import { ExitCode, GatewayError } from '../errors.ts';
 import { describeMatch, type GatewayRoute } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { forwardPodPort } from '../kube/port-forward.ts';
+import { labelSelectorOf } from '../kube/resources.ts';
+import { isPodReady } from '../kube/rollout.ts';
 import { GATEWAY_HTTP_PORT } from '../haproxy/gateway-config.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
@@ -59,19 +61,6 @@ interface IngressObject extends KubeObject {
 }
 
 const SECRET_KEY = 'secretToken';
-
-function selectorOf(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([key, value]) => `${key}=${value}`)
-    .join(',');
-}
-
-function isReady(pod: PodObject): boolean {
-  return (
-    pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
-    false
-  );
-}
 
 function chooseRoute(
   routes: GatewayRoute[],
@@ -164,16 +153,16 @@ export async function readyPodsBehind(
   const pods = Object.keys(selector).length
     ? await kube.list<PodObject>('v1', 'Pod', {
         namespace: service.namespace,
-        labelSelector: selectorOf(selector),
+        labelSelector: labelSelectorOf(selector),
       })
     : [];
-  const ready = pods.filter(isReady);
+  const ready = pods.filter(isPodReady);
   if (ready.length === 0) {
     throw new GatewayError(`no ready pods behind service ${service.name}.${service.namespace}`, {
       why: pods.length
         ? `${pods.length} pod(s) match its selector, none is Ready`
         : 'no pod matches its selector',
-      next: [`kubectl -n ${service.namespace} get pods -l ${selectorOf(selector) || '…'}`],
+      next: [`kubectl -n ${service.namespace} get pods -l ${labelSelectorOf(selector) || '…'}`],
       exitCode: ExitCode.clusterState,
     });
   }
@@ -202,7 +191,7 @@ async function target(
     namespace: location.namespace,
     labelSelector: 'app.kubernetes.io/name=trigger-gateway,app.kubernetes.io/instance=trigger-gateway',
   });
-  const pod = pods.find(isReady);
+  const pod = pods.find(isPodReady);
   if (!pod) {
     throw new GatewayError(`no ready gateway pod in namespace ${location.namespace} to port-forward to`, {
       why: 'the Ingress has no address and no gateway pod is Ready',
