@@ -1,4 +1,5 @@
 /** `workspace create`: a child workspace through the API, waited on until kcp reports it Ready. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { apiStatusOf } from '../kube/errors.ts';
@@ -47,8 +48,6 @@ export interface CreateWorkspaceResult extends WorkspaceSummary {
   /** The kubeconfig now points at the workspace (--enter). */
   entered: boolean;
 }
-
-const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 export function summarize(workspace: WorkspaceObject, path: string, base: string): WorkspaceSummary {
   return {
@@ -169,18 +168,15 @@ export async function createWorkspace(
   return createWorkspaceIn(kube, kcp.base, parentPath, request, progress);
 }
 
-/** Creates `request.name` in the workspace at `parentPath` (see createWorkspace). */
-export async function createWorkspaceIn(
+/** POSTs the Workspace; with --ignore-existing, an existing one of the same type is accepted. */
+async function createOrAccept(
   kube: KubeClient,
+  parent: KubeClient,
   base: string,
   parentPath: string,
   request: CreateWorkspaceRequest,
-  progress: Progress,
-): Promise<CreateWorkspaceResult> {
+): Promise<CreateWorkspaceResult['action']> {
   const path = `${parentPath}:${request.name}`;
-  const parent = clientFor(kube, base, parentPath);
-  progress.update(`Creating workspace ${path}`);
-  let action: CreateWorkspaceResult['action'] = 'created';
   try {
     await parent.create<WorkspaceObject>({
       apiVersion: WORKSPACE_API_VERSION,
@@ -224,9 +220,30 @@ export async function createWorkspaceIn(
         },
       );
     }
-    action = 'existed';
+    return 'existed';
   }
-  const ready = await waitUntilVisibleAndReady(parent, request.name, path, request.timeoutMs, progress);
+  return 'created';
+}
+
+/** Creates `request.name` in the workspace at `parentPath` (see createWorkspace). */
+export async function createWorkspaceIn(
+  kube: KubeClient,
+  base: string,
+  parentPath: string,
+  request: CreateWorkspaceRequest,
+  progress: Progress,
+): Promise<CreateWorkspaceResult> {
+  const path = `${parentPath}:${request.name}`;
+  const parent = clientFor(kube, base, parentPath);
+  let action: CreateWorkspaceResult['action'];
+  let ready: WorkspaceObject;
+  try {
+    progress.update(`Creating workspace ${path}`);
+    action = await createOrAccept(kube, parent, base, parentPath, request);
+    ready = await waitUntilVisibleAndReady(parent, request.name, path, request.timeoutMs, progress);
+  } finally {
+    await parent.close();
+  }
   const summary = summarize(ready, path, base);
   progress.done(
     `Workspace ${path} (type ${summary.type}) ${action === 'created' ? 'created and' : 'is'} ready`,

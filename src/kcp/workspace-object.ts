@@ -59,6 +59,7 @@ export async function lookUpWorkspace(
   kube: KubeClient,
   base: string,
   path: string,
+  options: { siblings: boolean } = { siblings: true },
 ): Promise<WorkspaceLookup> {
   const parent = parentOf(path);
   if (parent === undefined)
@@ -67,17 +68,16 @@ export async function lookUpWorkspace(
   try {
     const workspace = await parentClient.read<WorkspaceObject>(workspaceRef(lastSegment(path)));
     if (workspace) return { state: 'found', workspace };
+    if (!options.siblings) return { state: 'missing', siblings: undefined };
+    const listed = await parentClient
+      .list<WorkspaceObject>(WORKSPACE_API_VERSION, 'Workspace')
+      .catch(() => undefined);
+    return { state: 'missing', siblings: listed?.map((workspace) => workspace.metadata.name).sort() };
   } catch (error) {
-    const status = apiStatusOf(error);
-    if (status?.code === 403) return { state: 'unknown', reason: `you may not read workspaces in ${parent}` };
+    if (apiStatusOf(error)?.code === 403)
+      return { state: 'unknown', reason: `you may not read workspaces in ${parent}` };
     throw error;
+  } finally {
+    await parentClient.close();
   }
-  let siblings: string[] | undefined;
-  try {
-    const listed = await parentClient.list<WorkspaceObject>(WORKSPACE_API_VERSION, 'Workspace');
-    siblings = listed.map((workspace) => workspace.metadata.name).sort();
-  } catch {
-    siblings = undefined;
-  }
-  return { state: 'missing', siblings };
 }

@@ -5,7 +5,7 @@ import { servedGroups } from '../kube/discovery.ts';
 import { apiStatusOf } from '../kube/errors.ts';
 import type { Progress } from '../ui/progress.ts';
 import { explainInaccessibleWorkspace } from './access.ts';
-import { createWorkspaceIn, currentPathOf, type WorkspaceSummary } from './create.ts';
+import { createWorkspaceIn, currentPathOf, summarize, type WorkspaceSummary } from './create.ts';
 import { requireKcp } from './detect.ts';
 import {
   lastSegment,
@@ -16,7 +16,7 @@ import {
   workspaceUrl,
 } from './paths.ts';
 import { switchWorkspace } from './switch.ts';
-import { clientFor, lookUpWorkspace, typeOf } from './workspace-object.ts';
+import { clientFor, isReady, lookUpWorkspace, typeOf } from './workspace-object.ts';
 
 export interface UseWorkspaceResult {
   path: string;
@@ -48,13 +48,16 @@ function resolveTyped(current: string | undefined, typed: string, flag: string):
 async function checkEnterable(kube: KubeClient, base: string, path: string): Promise<string | undefined> {
   const target = clientFor(kube, base, path);
   const [groups, lookup] = await Promise.all([
-    target.discover<{ groups?: unknown[] }>('/apis').then(
-      (list) => list?.groups?.length ?? 0,
-      (error: unknown) => {
-        if (apiStatusOf(error)?.code === 403) return 0;
-        throw error;
-      },
-    ),
+    target
+      .discover<{ groups?: unknown[] }>('/apis')
+      .then(
+        (list) => list?.groups?.length ?? 0,
+        (error: unknown) => {
+          if (apiStatusOf(error)?.code === 403) return 0;
+          throw error;
+        },
+      )
+      .finally(() => target.close()),
     parentOf(path) === undefined ? undefined : lookUpWorkspace(kube, base, path),
   ]);
   if (groups === 0) throw await explainInaccessibleWorkspace(kube, base, path);
@@ -134,7 +137,11 @@ export async function ensureWorkspace(
   const kcp = await requireKcp(kube, 'install --workspace');
   const path = resolveTyped(kcp.path, typed, '--workspace: ');
   const parent = parentOf(path);
-  const lookup = await lookUpWorkspace(kube, kcp.base, path);
+  const lookup = await lookUpWorkspace(kube, kcp.base, path, { siblings: false });
+  if (lookup.state === 'found' && isReady(lookup.workspace)) {
+    // Already there and Ready (a re-run): nothing to create or wait for.
+    return { ...summarize(lookup.workspace, path, kcp.base), action: 'existed', base: kcp.base };
+  }
   if (parent === undefined || lookup.state === 'unknown') {
     // Nothing to create from here: it has to exist already.
     await checkEnterable(kube, kcp.base, path);
