@@ -5,19 +5,13 @@ import { load } from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import { runCommand, runExecutable } from '../support/cli.ts';
-import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
+import {
+  type ControlPlane,
+  startControlPlane,
+  COMPUTE_EXPORT_RESOURCES,
+} from '../support/control-plane/index.ts';
 
 /** install --workspace / --bind against a kcp-mode control plane with a compute provider workspace. */
-const COMPUTE = [
-  'services',
-  'pods',
-  'endpoints',
-  'deployments.apps',
-  'replicasets.apps',
-  'ingresses.networking.k8s.io',
-  'ingressclasses.networking.k8s.io',
-  'poddisruptionbudgets.policy',
-];
 
 let plane: ControlPlane;
 let kubeconfig: string;
@@ -31,7 +25,7 @@ beforeEach(async () => {
     kcp: {
       workspaces: [
         { path: 'root:org', type: 'organization' },
-        { path: 'root:compute', exports: { kubernetes: COMPUTE } },
+        { path: 'root:compute', exports: { kubernetes: COMPUTE_EXPORT_RESOURCES } },
         { path: 'root:org:ready', bindings: ['root:compute:kubernetes'] },
       ],
     },

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
+import {
+  type ControlPlane,
+  startControlPlane,
+  COMPUTE_EXPORT_RESOURCES,
+} from '../support/control-plane/index.ts';
 import { dig, type Kubectl, kubectlFor, raw, type WatchEvent, watchUntil } from './helpers.ts';
 
 let plane: ControlPlane;
 let bare: Kubectl;
 let seeded: Kubectl;
 
-const KUBERNETES = [
-  'services',
-  'pods',
-  'endpoints',
-  'deployments.apps',
-  'replicasets.apps',
-  'ingresses.networking.k8s.io',
-  'ingressclasses.networking.k8s.io',
-  'poddisruptionbudgets.policy',
-];
 const BINDINGS = 'apis/apis.kcp.io/v1alpha1/apibindings';
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json';
 
@@ -64,7 +58,7 @@ beforeAll(async () => {
   plane = await startControlPlane({
     kcp: {
       workspaces: [
-        { path: 'root:compute', type: 'universal', exports: { kubernetes: KUBERNETES } },
+        { path: 'root:compute', type: 'universal', exports: { kubernetes: COMPUTE_EXPORT_RESOURCES } },
         { path: 'root:org' },
         { path: 'root:org:bare' },
         { path: 'root:org:seeded', bindings: ['root:compute:kubernetes'] },
@@ -158,7 +152,9 @@ describe('kcp APIExports and APIBindings', () => {
       storageVersions: ['v1'],
     });
     expect(dig(plane.cluster('root:compute')?.get('apiexports', 'kubernetes'), 'spec')).toEqual({
-      latestResourceSchemas: KUBERNETES.map((r) => `v250101-00000000.${r.includes('.') ? r : `${r}.core`}`),
+      latestResourceSchemas: COMPUTE_EXPORT_RESOURCES.map(
+        (r) => `v250101-00000000.${r.includes('.') ? r : `${r}.core`}`,
+      ),
     });
     expect((await seeded('get', 'apibindings')).stdout).toMatch(
       /^NAME\s+AGE\s+READY\nkubernetes\s+\S+\s+True\n$/,

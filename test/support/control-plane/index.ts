@@ -44,6 +44,18 @@ export type {
   UserSpec,
 } from './types.ts';
 
+/** What a kcp compute provider exports: everything the gateway runs on, for `exports` in kcp mode. */
+export const COMPUTE_EXPORT_RESOURCES = [
+  'services',
+  'pods',
+  'endpoints',
+  'deployments.apps',
+  'replicasets.apps',
+  'ingresses.networking.k8s.io',
+  'ingressclasses.networking.k8s.io',
+  'poddisruptionbudgets.policy',
+];
+
 /** Every pod is Ready as soon as it starts. */
 export const instantPodRuntime: PodRuntime = {
   start: async () => 'ready',
