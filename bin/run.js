@@ -10,5 +10,16 @@ if (major < MINIMUM_NODE_MAJOR) {
   process.exit(3);
 }
 
+// `… | head` closes the pipe early: stop quietly, as kubectl does, instead of failing to write.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+// Node keeps the compiled bundle in its compile cache (the OS temp folder, or NODE_COMPILE_CACHE), so
+// later starts skip parsing it. NODE_DISABLE_COMPILE_CACHE=1 turns that off.
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
+
 const { runCli } = await import('../dist/cli.js');
 await runCli(import.meta.url, process.argv.slice(2));

@@ -3,14 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { flush, handle, type Interfaces, run } from '@oclif/core';
 
 /** Entry point shared by bin/run.js (built) and bin/dev.js (sources). */
-export async function runCli(
-  binUrl: string,
-  argv: string[],
-  options: { development?: boolean } = {},
-): Promise<void> {
+export async function runCli(binUrl: string, argv: string[]): Promise<void> {
   try {
-    // oclif maps dist/commands back to src/commands in development.
-    if (options.development) process.env.NODE_ENV = 'development';
     const root = fileURLToPath(new URL('..', binUrl));
     const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as Interfaces.PJSON;
     // Run through kubectl, usage lines read the way the user typed the command.

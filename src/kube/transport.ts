@@ -2,9 +2,14 @@
  * HTTP(S) to the API server on Node's own http/https modules: a keep-alive agent per client with the
  * kubeconfig's TLS settings. (undici, which fetch would need for custom TLS, costs ~0.1 s to load.)
  */
-import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { SecureContextOptions } from 'node:tls';
+
+// Not `import … from 'node:http'`: an ESM import of http reads all of its exports, and some of them
+// are getters that load Node's bundled undici and zlib (~15 ms at every start) for nothing.
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 export type Agent = HttpAgent | HttpsAgent;
 
@@ -15,8 +20,8 @@ export interface TlsOptions extends Pick<SecureContextOptions, 'ca' | 'cert' | '
 
 export function agentFor(server: string, tls: TlsOptions): Agent {
   return server.startsWith('http://')
-    ? new HttpAgent({ keepAlive: true })
-    : new HttpsAgent({ keepAlive: true, ...tls });
+    ? new http.Agent({ keepAlive: true })
+    : new https.Agent({ keepAlive: true, ...tls });
 }
 
 export interface SendOptions {
@@ -29,7 +34,7 @@ export interface SendOptions {
 
 /** Sends one request; resolves with the response once its headers arrived (the body is still to read). */
 export function send(url: string, options: SendOptions): Promise<IncomingMessage> {
-  const request = url.startsWith('http://') ? httpRequest : httpsRequest;
+  const request = url.startsWith('http://') ? http.request : https.request;
   return new Promise((resolve, reject) => {
     const outgoing = request(
       url,

@@ -3,10 +3,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadAll } from 'js-yaml';
 import { configChecksum, GATEWAY_NAME } from '../haproxy/gateway-config.ts';
 import { addRoute, listRoutes, type RouteSpec, sameMatch } from '../haproxy/routes.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { validateGatewayOptions } from './options.ts';
 import type { GatewayOptions, KubeObject } from './types.ts';
 
@@ -31,7 +31,7 @@ export const ECHO_ROUTE: RouteSpec = {
   service: { name: 'httpecho', namespace: ECHO_NAMESPACE, port: 80 },
 };
 
-const BUNDLED_DIR = fileURLToPath(new URL('../../manifests/', import.meta.url));
+const BUNDLED_DIR = join(PACKAGE_ROOT, 'manifests');
 
 function isKubeObject(value: unknown): value is KubeObject {
   if (typeof value !== 'object' || value === null) return false;

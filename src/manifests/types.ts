@@ -3,6 +3,8 @@
  * is pure and its output is what `kubectl apply -f` would take.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 
 /** Any Kubernetes object, loosely typed: enough to name it, label it and apply it. */
@@ -39,9 +41,9 @@ export interface GatewayOptions {
   version: string;
 }
 
-/** This package's version, read from package.json ('../../package.json' from src/ and dist/ alike). */
+/** This package's version, read from its package.json. */
 function packageVersion(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const text = readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8');
   const { version } = JSON.parse(text) as { version?: unknown };
   return typeof version === 'string' ? version : '0.0.0';
 }

@@ -48,6 +48,13 @@ describe('kubectl finds and runs the plugin', () => {
     expect(result.stdout).toContain('kubectl trigger-gateway install --with-echo');
   });
 
+  it('stops quietly when the reader of its output has gone (`| head`, `| true`)', async () => {
+    // `true` exits before the plugin has started, so every write meets a closed pipe.
+    const result = await runExecutable('/bin/sh', ['-c', 'kubectl trigger-gateway install --dry-run | true']);
+    expect(result.stderr).toBe('');
+    expect(result.exitCode).toBe(0);
+  });
+
   it('runs on its own as trigger-gateway', async () => {
     const result = await runExecutable(RUN_JS, ['--help']);
     expect(result.exitCode).toBe(0);
