@@ -79,7 +79,8 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
 
   private async liveView(kube: KubeClient, location: GatewayLocation, intervalMs: number): Promise<void> {
     // ink and React are loaded only here: every other command starts without them.
-    const [{ render }, { createElement }, { StatusApp }, { useGatewayStatus }] = await Promise.all([
+    // React is CommonJS: its exports sit on `default` for Node and for the bundle alike.
+    const [{ render }, { default: React }, { StatusApp }, { useGatewayStatus }] = await Promise.all([
       import('ink'),
       import('react'),
       import('../ui/status/app.tsx'),
@@ -87,7 +88,7 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
     ]);
     let logsOf: RouteStatus | undefined;
     const app = render(
-      createElement(StatusApp, {
+      React.createElement(StatusApp, {
         useStatus: () => useGatewayStatus(kube, location, intervalMs),
         onTest: (route: RouteStatus) => this.testRoute(kube, route),
         onLogs: (route: RouteStatus) => {

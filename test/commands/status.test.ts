@@ -163,6 +163,32 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
     }
   });
 
+  it('on a terminal, the real kubectl shows the live view, and q leaves it with exit 0', async () => {
+    // `script` gives the plugin a pseudo-terminal; what is typed into its stdin reaches the view.
+    const child = spawn('script', ['-qfec', 'kubectl trigger-gateway status', '/dev/null'], {
+      env: {
+        PATH: pluginPath(),
+        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
+        KUBECONFIG: kubeconfig,
+        TERM: 'xterm',
+        NO_COLOR: '1',
+      },
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      await vi.waitFor(() => expect(screen).toMatch(/\/trigger\s+httpecho\.trigger:80/), { timeout: 20_000 });
+      child.stdin.write('q');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(screen).not.toMatch(/TypeError|Error:/);
+  });
+
   it('--watch prints the state, then a line per change, until Ctrl-C', async () => {
     const child = spawn(
       join(pluginPath().split(':')[0] ?? '', 'kubectl-trigger_gateway'),
