@@ -2,7 +2,10 @@
  * Start-up benchmark: how the plugin's commands compare with kubectl doing the same kind of work,
  * side by side, against the same local control plane.
  *
- *   npx tsx test/bench/startup.ts [--runs=15] [--warmup=2]
+ *   npx tsx test/bench/startup.ts [--runs=15] [--warmup=2] [--plugin-dir=DIR]
+ *
+ * --plugin-dir runs the kubectl-trigger_gateway found in DIR (an unpacked release archive, say)
+ * instead of the repository's bin/, which runs dist/ on the repository's Node.
  *
  * Pairs, each run through the real kubectl (so the plugin's cost includes kubectl finding and
  * starting it, as users run it):
@@ -17,13 +20,17 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pluginPath, REPO_ROOT } from '../support/cli.ts';
 import { startControlPlane } from '../support/control-plane/index.ts';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '15' }, warmup: { type: 'string', default: '2' } },
+  options: {
+    runs: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '2' },
+    'plugin-dir': { type: 'string' },
+  },
 });
 const RUNS = Number(values.runs);
 const WARMUP = Number(values.warmup);
@@ -82,7 +89,9 @@ const median = (values: number[]) => {
 const plane = await startControlPlane();
 const dir = mkdtempSync(join(tmpdir(), 'tg-bench-startup-'));
 const env = {
-  PATH: pluginPath(),
+  PATH: values['plugin-dir']
+    ? `${resolve(values['plugin-dir'])}${delimiter}${process.env.PATH}`
+    : pluginPath(),
   HOME: dir,
   KUBECONFIG: plane.writeKubeconfig(join(dir, 'kubeconfig')),
   NO_COLOR: '1',
@@ -144,7 +153,8 @@ try {
   const kubectlVersion = execFileSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' });
   const resultsDir = join(REPO_ROOT, 'test', 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
-  const file = join(resultsDir, `startup-${new Date().toISOString().slice(0, 10)}.json`);
+  const suffix = values['plugin-dir'] ? '-executable' : '';
+  const file = join(resultsDir, `startup${suffix}-${new Date().toISOString().slice(0, 10)}.json`);
   writeFileSync(
     file,
     `${JSON.stringify(
@@ -155,6 +165,9 @@ try {
         cpu: cpus()[0]?.model,
         cores: cpus().length,
         node: process.version,
+        plugin: values['plugin-dir']
+          ? `${values['plugin-dir']}/kubectl-trigger_gateway`
+          : 'bin/kubectl-trigger_gateway',
         kubectl: JSON.parse(kubectlVersion).clientVersion?.gitVersion,
         results,
       },

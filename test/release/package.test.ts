@@ -5,7 +5,17 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
@@ -173,6 +183,40 @@ describe('npm run package', () => {
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/cannot unpack kubectl-trigger-gateway/);
     expect(result.stderr).toMatch(/Set XDG_CACHE_HOME to a folder you can write to/);
+  });
+
+  it("follows the README's single-executable steps to the letter, from a release server on loopback", async () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The single executable'));
+    const steps = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+    expect(steps).toContain('sha256sum --ignore-missing -c SHA256SUMS');
+    // The release's files, served as GitHub would serve them.
+    const server = createServer((request, response) => {
+      const file = join(OUT, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+      if (!existsSync(file)) return void response.writeHead(404).end();
+      createReadStream(file).pipe(response);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const bin = mkdtempSync(join(tmpdir(), 'tg-usr-local-bin-'));
+    symlinkSync(KUBECTL, join(bin, 'kubectl'));
+    // Only where the files come from and where they go differ: no sudo, a private bin folder.
+    const script = steps
+      .replace(/^BASE=.*$/m, `BASE=http://127.0.0.1:${port}`)
+      .replace('sudo install', 'install')
+      .replace('/usr/local/bin/', `${bin}/`);
+    try {
+      const result = await run('/bin/bash', ['--norc', '-euo', 'pipefail', '-c', script], {
+        PATH: `${bin}:/usr/bin:/bin`,
+        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
+      });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain('kubectl-trigger-gateway_v0.1.0_linux_amd64.tar.gz: OK');
+      expect(result.stdout).toContain('$ kubectl trigger-gateway [COMMAND]');
+      expect(result.exitCode).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 
   // CI installs qemu-user (.ci/run); elsewhere the test says it was skipped.
