@@ -56,12 +56,7 @@ const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 interface PackageJson {
   name: string;
   version: string;
-  description: string;
-  license: string;
   homepage?: string;
-  type: string;
-  engines: Record<string, string>;
-  oclif: Record<string, unknown>;
 }
 
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -82,36 +77,30 @@ function runtimeFor(target: Target): { path: string } | { missing: string } {
   return { path: join(dir, 'bin', 'node') };
 }
 
+/** package.json as users get it: without what only this repository uses (scripts, dev dependencies). */
+function publishedPackageJson(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const { scripts: _scripts, devDependencies: _dev, allowScripts: _allow, ...published } = pkg;
+  return `${JSON.stringify(published, null, 2)}\n`;
+}
+
 /** The files the executable carries: what the npm package runs, minus what only npm needs. */
-function appFiles(pkg: PackageJson): { path: string; content: Uint8Array; mode: number }[] {
+function appFiles(): { path: string; content: Uint8Array; mode: number }[] {
   const fromRepo = [
     ...globSync('dist/**/*.js', { cwd: REPO_ROOT }),
     ...globSync('manifests/**/*.yaml', { cwd: REPO_ROOT }),
     'oclif.manifest.json',
     'bin/run.js',
   ].sort();
-  const runtimePackage = {
-    name: pkg.name,
-    version: pkg.version,
-    description: pkg.description,
-    license: pkg.license,
-    type: pkg.type,
-    engines: pkg.engines,
-    oclif: pkg.oclif,
-  };
   return [
     ...fromRepo.map((path) => ({ path, content: readFileSync(join(REPO_ROOT, path)), mode: 0o644 })),
-    {
-      path: 'package.json',
-      content: Buffer.from(`${JSON.stringify(runtimePackage, null, 2)}\n`),
-      mode: 0o644,
-    },
+    { path: 'package.json', content: Buffer.from(publishedPackageJson()), mode: 0o644 },
   ];
 }
 
 /** The application blob: entry point, index and files, made by this Node. */
 async function seaBlob(pkg: PackageJson, work: string): Promise<Buffer> {
-  const files = appFiles(pkg);
+  const files = appFiles();
   const index: AppIndex = {
     version: pkg.version,
     digest: digestOf(files),
@@ -173,13 +162,12 @@ function sourceDateEpoch(): number {
  * Returns the tarball's file name in `out`.
  */
 export function packNpm(out: string, work = mkdtempSync(join(tmpdir(), 'tg-pack-'))): string {
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as Record<string, unknown>;
   const staged = join(work, 'npm-package');
   mkdirSync(staged, { recursive: true });
-  for (const path of [...(pkg.files as string[]), 'README.md', 'LICENSE'])
+  const { files } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  for (const path of [...files, 'README.md', 'LICENSE'])
     cpSync(join(REPO_ROOT, path), join(staged, path), { recursive: true });
-  const { scripts: _scripts, devDependencies: _dev, allowScripts: _allow, ...published } = pkg;
-  writeFileSync(join(staged, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+  writeFileSync(join(staged, 'package.json'), publishedPackageJson());
   const packed = JSON.parse(
     execFileSync('npm', ['pack', staged, '--json', '--pack-destination', out], {
       encoding: 'utf8',
