@@ -29,9 +29,14 @@ const ARCHIVE = (arch: string) => `kubectl-trigger-gateway_v0.1.0_linux_${arch}.
 const KUBECTL = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
 const hasQemu = existsSync('/usr/bin/qemu-aarch64') && existsSync('/lib/ld-linux-aarch64.so.1');
 
-function run(file: string, args: string[], env: Record<string, string>): Promise<CommandResult> {
+function run(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd = REPO_ROOT,
+): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: 120_000, cwd: REPO_ROOT }, (error, stdout, stderr) =>
+    execFile(file, args, { env, timeout: 120_000, cwd }, (error, stdout, stderr) =>
       resolve({ exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
   });
@@ -206,10 +211,13 @@ describe('npm run package', () => {
       .replace('sudo install', 'install')
       .replace('/usr/local/bin/', `${bin}/`);
     try {
-      const result = await run('/bin/bash', ['--norc', '-euo', 'pipefail', '-c', script], {
-        PATH: `${bin}:/usr/bin:/bin`,
-        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
-      });
+      // In a folder of its own, as a user would: the steps download into the current folder.
+      const result = await run(
+        '/bin/bash',
+        ['--norc', '-euo', 'pipefail', '-c', script],
+        { PATH: `${bin}:/usr/bin:/bin`, HOME: mkdtempSync(join(tmpdir(), 'tg-home-')) },
+        mkdtempSync(join(tmpdir(), 'tg-download-')),
+      );
       expect(result.stderr).toBe('');
       expect(result.stdout).toContain('kubectl-trigger-gateway_v0.1.0_linux_amd64.tar.gz: OK');
       expect(result.stdout).toContain('$ kubectl trigger-gateway [COMMAND]');
