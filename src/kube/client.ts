@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:https';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
@@ -5,7 +6,15 @@ import { authorizationHeader, tlsOptions } from './credentials.ts';
 import { apiStatusOf, explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { resourcePath, resourceType } from './resources.ts';
-import { type Agent, agentFor, isSuccess, readText, send } from './transport.ts';
+import {
+  type Agent,
+  agentFor,
+  isSuccess,
+  readText,
+  send,
+  type SendOptions,
+  type TlsOptions,
+} from './transport.ts';
 
 /** Someone else changed the object since we read it (409 on an update with a resourceVersion). */
 export class ConflictError extends GatewayError {
@@ -62,17 +71,28 @@ async function* parseWatchEvents<T extends KubeObject>(
   }
 }
 
+/** How one request authenticates. */
+interface Connection {
+  headers: Record<string, string>;
+  agent: Agent;
+  /** Set for credentials a 401 can renew (an exec plugin's): forgets them, so the next ask runs the plugin. */
+  discard?: () => void;
+}
+
 interface KubeList {
   metadata?: { resourceVersion?: string };
   items?: KubeObject[];
 }
 
 /**
- * The one place that talks to the API server. Authentication and TLS come from the kubeconfig through
- * @kubernetes/client-node; every failure leaves here as a GatewayError that says what to do.
+ * The one place that talks to the API server. Authentication and TLS come from the kubeconfig
+ * (credentials.ts); every failure leaves here as a GatewayError that says what to do.
  */
 export class KubeClient {
   private agent: Agent | undefined;
+  private agentCertificate: TlsOptions['cert'];
+  /** Agents for a client certificate since renewed: they keep their open streams until close(). */
+  private readonly retiredAgents: Agent[] = [];
 
   constructor(readonly target: KubeTarget) {}
 
@@ -320,11 +340,9 @@ export class KubeClient {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     let body: AsyncIterable<Uint8Array>;
     try {
-      const connection = await this.authenticate();
-      const response = await send(url, {
+      const response = await this.sendAuthenticated(url, {
         method: 'GET',
-        headers: { ...connection.headers, Accept: accept, 'User-Agent': USER_AGENT },
-        agent: connection.agent,
+        headers: { Accept: accept, 'User-Agent': USER_AGENT },
         signal,
       });
       if (!isSuccess(response)) throw new KubeHttpError(response.statusCode ?? 0, await readText(response));
@@ -338,17 +356,28 @@ export class KubeClient {
   async close(): Promise<void> {
     this.agent?.destroy();
     this.agent = undefined;
+    for (const agent of this.retiredAgents.splice(0)) agent.destroy();
   }
 
   /**
-   * Credentials and the TLS client from the kubeconfig: ours for tokens and certificates, client-node's
-   * (loaded only then) for exec plugins, auth-providers and proxies.
+   * Credentials and the TLS client from the kubeconfig: ours for tokens, certificates and exec plugins,
+   * client-node's (loaded only then) for auth-providers and proxies.
    */
-  private async authenticate(): Promise<{ headers: Record<string, string>; agent: Agent }> {
+  private async authenticate(): Promise<Connection> {
     const credentials = this.target.credentials;
     if (credentials.kind === 'static') {
-      this.agent ??= agentFor(this.target.server, tlsOptions(credentials));
-      return { headers: authorizationHeader(credentials), agent: this.agent };
+      return {
+        headers: authorizationHeader(credentials),
+        agent: this.agentPresenting(tlsOptions(credentials)),
+      };
+    }
+    if (credentials.kind === 'exec') {
+      const issued = await credentials.plugin.credential();
+      return {
+        headers: issued.token ? { Authorization: `Bearer ${issued.token}` } : {},
+        agent: this.agentPresenting(tlsOptions({ ...credentials, cert: issued.cert, key: issued.key })),
+        discard: () => credentials.plugin.discard(issued),
+      };
     }
     const kubeConfig = await this.target.clientNodeConfig();
     const options: RequestOptions = {};
@@ -362,6 +391,42 @@ export class KubeClient {
     return { headers, agent: this.agent };
   }
 
+  /** The agent for these TLS options; a client certificate an exec plugin renewed needs new connections. */
+  private agentPresenting(tls: TlsOptions): Agent {
+    if (this.agent && this.agentCertificate === tls.cert) return this.agent;
+    if (this.agent) this.retiredAgents.push(this.agent);
+    this.agent = agentFor(this.target.server, tls);
+    this.agentCertificate = tls.cert;
+    return this.agent;
+  }
+
+  /**
+   * Sends with the kubeconfig's credentials. A 401 to an exec plugin's credential runs the plugin again
+   * and sends once more, as kubectl does; a second 401 is the caller's to report. `timeoutMs` (0: none)
+   * starts once the credentials are there, as a plugin may wait for someone to sign in.
+   */
+  private async sendAuthenticated(
+    url: string,
+    options: Omit<SendOptions, 'agent'> & { timeoutMs?: number },
+  ): Promise<IncomingMessage> {
+    const { timeoutMs = 0, ...request } = options;
+    const attempt = async () => {
+      const connection = await this.authenticate();
+      const headers = { ...connection.headers, ...request.headers };
+      const signal = request.signal ?? (timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined);
+      return {
+        connection,
+        response: await send(url, { ...request, headers, signal, agent: connection.agent }),
+      };
+    };
+    const first = await attempt();
+    if (first.response.statusCode !== 401 || !first.connection.discard) return first.response;
+    first.connection.discard();
+    // Read to the end, so that its connection serves the retry.
+    first.response.resume();
+    return (await attempt()).response;
+  }
+
   private explain(error: unknown, describe: RequestDescription) {
     return explainKubeError(error, this.target, describe);
   }
@@ -373,21 +438,13 @@ export class KubeClient {
     accept = 'application/json',
   ): Promise<unknown> {
     const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
-    const connection = await this.authenticate();
-    const headers: Record<string, string> = {
-      ...connection.headers,
-      Accept: accept,
-      'User-Agent': USER_AGENT,
-    };
+    const headers: Record<string, string> = { Accept: accept, 'User-Agent': USER_AGENT };
     if (payload) headers['Content-Type'] = payload.contentType;
-    const timeout = this.target.requestTimeoutMs;
-    const signal = timeout > 0 ? AbortSignal.timeout(timeout) : undefined;
-    const response = await send(url, {
+    const response = await this.sendAuthenticated(url, {
       method,
       headers,
       body: payload?.body,
-      agent: connection.agent,
-      signal,
+      timeoutMs: this.target.requestTimeoutMs,
     });
     const text = await readText(response);
     let body: unknown = text;

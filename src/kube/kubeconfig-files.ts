@@ -1,11 +1,11 @@
 /**
  * Reading kubeconfig files the way kubectl merges them (the first file that names an entry wins, and
  * the first current-context set wins), with file references made absolute against the file that
- * holds them. Loading @kubernetes/client-node costs ~0.4 s at start-up, so common kubeconfigs are
- * read here; client-node is loaded only for what this does not cover (exec and auth-provider users).
+ * holds them. Loading @kubernetes/client-node costs ~0.4 s at start-up, so kubeconfigs are read here;
+ * client-node is loaded only for what this does not cover (auth-provider users, proxies).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { load } from 'js-yaml';
 
 type Entry = Record<string, unknown>;
@@ -17,6 +17,7 @@ export interface ClusterEntry {
   'insecure-skip-tls-verify'?: boolean;
   'tls-server-name'?: string;
   'proxy-url'?: string;
+  extensions?: Array<{ name?: string; extension?: unknown }>;
 }
 
 export interface UserEntry {
@@ -48,13 +49,21 @@ export interface MergedKubeconfig {
 
 const FILE_FIELDS = ['certificate-authority', 'client-certificate', 'client-key', 'tokenFile'];
 
-/** An entry's file references (CA, client certificate and key, token file) made absolute against `dir`. */
+/**
+ * An entry's file references (CA, client certificate and key, token file, an exec command given as a
+ * path) made absolute against `dir`.
+ */
 export function absoluteFileReferences(entry: Entry, dir: string): Entry {
   const copy = { ...entry };
   for (const field of FILE_FIELDS) {
     const value = copy[field];
     if (typeof value === 'string' && value !== '' && !isAbsolute(value)) copy[field] = resolve(dir, value);
   }
+  const exec = copy.exec as Entry | undefined;
+  const command = exec?.command;
+  // As kubectl: a command with a path separator is a file beside the kubeconfig, a bare name is looked up on PATH.
+  if (typeof command === 'string' && command.includes(sep) && !isAbsolute(command))
+    copy.exec = { ...exec, command: resolve(dir, command) };
   return copy;
 }
 

@@ -29,7 +29,7 @@ export interface KubeTarget {
   contexts: string[];
   requestTimeoutMs: number;
   credentials: Credentials;
-  /** The same target as @kubernetes/client-node's KubeConfig (port-forward, exec plugins), loaded on first use. */
+  /** The same target as @kubernetes/client-node's KubeConfig (port-forward, auth-providers), loaded on first use. */
   clientNodeConfig(): Promise<KubeConfig>;
 }
 
@@ -149,11 +149,12 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
     credentials = credentialsFor(
       cluster,
       (context.user === undefined ? undefined : merged.users.get(context.user)) ?? {},
+      contextName,
     );
   } catch (error) {
     throw new GatewayError(`cannot read the credentials of context "${contextName}"`, {
       why: error instanceof Error ? error.message : String(error),
-      next: ['check the certificate and key paths: kubectl config view --minify'],
+      next: ["check the user's certificate and key paths or exec entry: kubectl config view --minify"],
       exitCode: ExitCode.environment,
       cause: error,
     });

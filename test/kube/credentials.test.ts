@@ -1,15 +1,17 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { authorizationHeader, credentialsFor } from '../../src/kube/credentials.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
+import { kubeconfigForUser, namespacesSeenBy } from '../support/kubeconfig.ts';
 
-/** Each way a kubeconfig user can authenticate, against the local control plane (tokens over TLS). */
+/**
+ * Each way a kubeconfig user can authenticate, against the local control plane (tokens over TLS);
+ * exec credential plugins are in exec-credential.test.ts.
+ */
 let plane: ControlPlane;
 beforeAll(async () => {
   plane = await startControlPlane();
@@ -18,44 +20,12 @@ afterAll(async () => {
   await plane.stop();
 });
 
-function kubeconfig(user: Record<string, unknown>, cluster: Record<string, unknown> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tg-credentials-'));
-  const file = join(dir, 'config');
-  writeFileSync(
-    file,
-    dump({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'plane',
-          cluster: {
-            server: plane.url,
-            'certificate-authority-data': Buffer.from(plane.ca).toString('base64'),
-            ...cluster,
-          },
-        },
-      ],
-      users: [{ name: 'me', user }],
-      contexts: [{ name: 'plane', context: { cluster: 'plane', user: 'me' } }],
-      'current-context': 'plane',
-    }),
-  );
-  return file;
-}
-
-async function namespaces(file: string): Promise<string[]> {
-  const kube = new KubeClient(resolveKubeTarget({ kubeconfig: file, requestTimeoutMs: 10_000 }));
-  try {
-    return (await kube.list('v1', 'Namespace')).map((namespace) => namespace.metadata.name);
-  } finally {
-    await kube.close();
-  }
-}
+const kubeconfig = (user: Record<string, unknown>, cluster: Record<string, unknown> = {}) =>
+  kubeconfigForUser(plane, user, cluster);
 
 describe('authenticating from the kubeconfig', () => {
   it('an inline token', async () => {
-    expect(await namespaces(kubeconfig({ token: 'admin-token' }))).toContain('default');
+    expect(await namespacesSeenBy(kubeconfig({ token: 'admin-token' }))).toContain('default');
   });
 
   it('a token file, relative to the kubeconfig, read at each request (service account tokens rotate)', async () => {
@@ -71,18 +41,13 @@ describe('authenticating from the kubeconfig', () => {
     }
   });
 
-  it('an exec credential plugin, through client-node', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-exec-'));
-    const plugin = join(dir, 'credential-plugin');
-    writeFileSync(
-      plugin,
-      `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"admin-token"}}'\n`,
-    );
-    chmodSync(plugin, 0o755);
+  it('a client certificate, which the control plane takes as the user it names', async () => {
     const file = kubeconfig({
-      exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' },
+      'client-certificate-data': Buffer.from(plane.adminCertificate.cert).toString('base64'),
+      'client-key-data': Buffer.from(plane.adminCertificate.key).toString('base64'),
     });
-    expect(await namespaces(file)).toContain('default');
+    expect(await namespacesSeenBy(file)).toContain('default');
+    expect(plane.requests.at(-1)?.user).toBe('kubernetes-admin');
   });
 
   it('skips verification only when the kubeconfig says so', async () => {
@@ -90,9 +55,9 @@ describe('authenticating from the kubeconfig', () => {
       { token: 'admin-token' },
       { 'certificate-authority-data': undefined, 'insecure-skip-tls-verify': true },
     );
-    expect(await namespaces(insecure)).toContain('default');
+    expect(await namespacesSeenBy(insecure)).toContain('default');
     const untrusted = kubeconfig({ token: 'admin-token' }, { 'certificate-authority-data': undefined });
-    await expect(namespaces(untrusted)).rejects.toThrow(/TLS handshake failed/);
+    await expect(namespacesSeenBy(untrusted)).rejects.toThrow(/TLS handshake failed/);
   });
 
   it('names a certificate file that cannot be read', () => {
@@ -104,7 +69,11 @@ describe('authenticating from the kubeconfig', () => {
   });
 
   it('basic auth, for the clusters that still use it', () => {
-    const credentials = credentialsFor({ server: 'https://x' }, { username: 'ops', password: 's3cret' });
+    const credentials = credentialsFor(
+      { server: 'https://x' },
+      { username: 'ops', password: 's3cret' },
+      'ops',
+    );
     expect(credentials.kind === 'static' && authorizationHeader(credentials)).toEqual({
       Authorization: `Basic ${Buffer.from('ops:s3cret').toString('base64')}`,
     });

@@ -22,8 +22,15 @@ export interface Access {
 export class Authenticator {
   constructor(private readonly users: Record<string, UserSpec>) {}
 
-  /** The user behind the Authorization header; a missing token is anonymous, which only public paths allow. */
-  authenticate(authorization: string | undefined, path: string): UserSpec {
+  /**
+   * The user behind a verified client certificate (its common name; checked first, as kube-apiserver
+   * does), else behind the Authorization header; a missing token is anonymous, which only public paths allow.
+   */
+  authenticate(authorization: string | undefined, path: string, certificateUser?: string): UserSpec {
+    if (certificateUser !== undefined)
+      return (
+        Object.values(this.users).find((user) => user.name === certificateUser) ?? { name: certificateUser }
+      );
     const token = authorization?.match(/^Bearer\s+(.+)$/i)?.[1];
     const user = token === undefined ? undefined : this.users[token];
     if (user) return user;

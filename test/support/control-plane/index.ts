@@ -12,7 +12,7 @@ import { DEFAULT_TOKEN, writeKubeconfig } from './kubeconfig.ts';
 import { objectAccess } from './object-access.ts';
 import { Router, singleCluster, type Tenancy } from './router.ts';
 import { listen } from './server.ts';
-import { CA_CERT } from './tls.ts';
+import { ADMIN_CLIENT_CERT, ADMIN_CLIENT_KEY, CA_CERT } from './tls.ts';
 import { LocalDataPlane } from './data-plane/index.ts';
 import type {
   ControlPlane,
@@ -113,6 +113,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   return {
     url: http.url,
     ca: CA_CERT,
+    adminCertificate: { cert: ADMIN_CLIENT_CERT, key: ADMIN_CLIENT_KEY },
     requests,
     writeKubeconfig: (path, opts) => writeKubeconfig(http.url, path, opts),
     workspaceUrl: (path) => kcpOnly('workspaceUrl').url(path),

@@ -55,10 +55,13 @@ export class Router {
     private readonly tenancy: Tenancy,
   ) {}
 
-  /** `req.path` is the full path; the request log keeps it, the handlers see the path within the cluster. */
-  handle(req: Omit<ApiRequest, 'user'>): { reply: Reply; user: string } {
+  /**
+   * `req.path` is the full path; the request log keeps it, the handlers see the path within the cluster.
+   * `certificateUser`: the user a verified client certificate names.
+   */
+  handle(req: Omit<ApiRequest, 'user'>, certificateUser?: string): { reply: Reply; user: string } {
     const { cluster, path } = this.tenancy.split(req.path);
-    const user = this.authenticator.authenticate(req.headers.authorization, path);
+    const user = this.authenticator.authenticate(req.headers.authorization, path, certificateUser);
     const request: ApiRequest = { ...req, path, user };
     const { workspace: ws, path: workspacePath } = this.tenancy.enter(cluster, request);
     for (const [pattern, route] of this.routes) {

@@ -7,10 +7,11 @@ import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:ht
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { Reply } from './request.ts';
 import type { Router } from './router.ts';
 import { ApiError } from './status.ts';
-import { SERVER_CERT, SERVER_KEY } from './tls.ts';
+import { CLIENT_CA_CERT, SERVER_CERT, SERVER_KEY } from './tls.ts';
 import type { RequestRecord } from './types.ts';
 
 export interface HttpServer {
@@ -23,7 +24,15 @@ export interface HttpServer {
 
 export async function listen(router: () => Router, log: RequestRecord[]): Promise<HttpServer> {
   const upgraded = new Set<Duplex>();
-  const server = createServer({ cert: SERVER_CERT, key: SERVER_KEY }, (req, res) => {
+  // Client certificates are asked for, not required: token clients present none (kube-apiserver does the same).
+  const tls = {
+    cert: SERVER_CERT,
+    key: SERVER_KEY,
+    ca: CLIENT_CA_CERT,
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
+  const server = createServer(tls, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => serve(router(), req, Buffer.concat(chunks), res, log));
@@ -47,6 +56,13 @@ export async function listen(router: () => Router, log: RequestRecord[]): Promis
   };
 }
 
+/** The common name of a client certificate the client CA signed, which names the user (as in Kubernetes). */
+function certificateUser(socket: TLSSocket): string | undefined {
+  if (!socket.authorized) return undefined;
+  const name = socket.getPeerCertificate().subject?.CN;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
 /** Routes one request; errors become their Status reply. */
 function route(
   router: Router,
@@ -67,14 +83,17 @@ function route(
   log.push(record);
   let reply: Reply;
   try {
-    const handled = router.handle({
-      method: record.method,
-      path: url.pathname,
-      query: url.searchParams,
-      search: url.search,
-      headers: req.headers,
-      body,
-    });
+    const handled = router.handle(
+      {
+        method: record.method,
+        path: url.pathname,
+        query: url.searchParams,
+        search: url.search,
+        headers: req.headers,
+        body,
+      },
+      certificateUser(req.socket as TLSSocket),
+    );
     record.user = handled.user;
     reply = handled.reply;
   } catch (error) {

@@ -170,6 +170,8 @@ export interface ControlPlane extends ClusterObjects {
   url: string;
   /** PEM of the CA that signed the server certificate, for clients other than kubeconfig users. */
   ca: string;
+  /** A client certificate and key (PEM) the control plane authenticates as user "kubernetes-admin". */
+  adminCertificate: { cert: string; key: string };
   /** Writes a complete kubeconfig (cluster, user with the token, context, current-context); returns its path. */
   writeKubeconfig(path: string, opts?: KubeconfigOptions): string;
   /** kcp mode only (throws otherwise): `${url}/clusters/${path}`. */
