@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { Flags } from '@oclif/core';
 import { GatewayCommand, outputFlag } from '../base-command.ts';
 import { ExitCode, GatewayError } from '../errors.ts';
@@ -78,6 +79,8 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
   }
 
   private async liveView(kube: KubeClient, location: GatewayLocation, intervalMs: number): Promise<void> {
+    // Frames are short-lived garbage V8 would grow its young generation to 128 MiB for; startup's size suffices.
+    setFlagsFromString('--semi-space-growth-factor=1');
     // ink and React are loaded only here: every other command starts without them.
     // React is CommonJS: its exports sit on `default` for Node and for the bundle alike.
     const [{ render }, { default: React }, { StatusApp }, { useGatewayStatus }] = await Promise.all([

@@ -4,7 +4,7 @@
  * (status-watch.ts), which only differ in how they get the objects.
  */
 import { configChecksum, GATEWAY_STATS_PORT, METRICS_PATH, STATS_PATH } from '../haproxy/gateway-config.ts';
-import { describeMatch, describeRouteTarget, listRoutes } from '../haproxy/routes.ts';
+import { describeMatch, describeRouteTarget, type GatewayRoute, listRoutes } from '../haproxy/routes.ts';
 import {
   type BackendStats,
   combineBackendStats,
@@ -136,9 +136,27 @@ function warningEvents(
     }));
 }
 
-function routeStatuses(sources: StatusSources, location: GatewayLocation, cfg: string): RouteStatus[] {
+/** What status needs from one haproxy.cfg. */
+interface ParsedConfig {
+  cfg: string;
+  namespace: string;
+  routes: GatewayRoute[];
+  checksum: string;
+}
+
+// The live view reads the same config every few seconds; parsing it again was most of each reading's garbage.
+let lastParsed: ParsedConfig | undefined;
+
+function parseConfig(cfg: string, namespace: string): ParsedConfig {
+  if (lastParsed?.cfg !== cfg || lastParsed.namespace !== namespace) {
+    lastParsed = { cfg, namespace, routes: listRoutes(cfg, { namespace }), checksum: configChecksum(cfg) };
+  }
+  return lastParsed;
+}
+
+function routeStatuses(sources: StatusSources, routes: GatewayRoute[]): RouteStatus[] {
   const readings = [...sources.stats.values()];
-  return listRoutes(cfg, { namespace: location.namespace }).map((route) => {
+  return routes.map((route) => {
     const service = route.service;
     const services = service ? sources.services.get(service.namespace) : undefined;
     const endpoints = service ? sources.endpoints.get(service.namespace) : undefined;
@@ -170,9 +188,10 @@ export interface StatusFrame {
 
 /** The status as of `now`, from whatever sources have been read. Pure. */
 export function buildGatewayStatus(frame: StatusFrame, sources: StatusSources, now: Date): GatewayStatus {
-  // The config is parsed once per reading: it is the largest thing status reads.
+  // The config is parsed once per change: it is the largest thing status reads.
   const cfg = sources.configMap && safeConfig(sources.configMap, frame.location);
-  const checksum = cfg === undefined ? undefined : configChecksum(cfg);
+  const parsed = parseConfig(cfg ?? '', frame.location.namespace);
+  const checksum = cfg === undefined ? undefined : parsed.checksum;
   return {
     context: frame.context,
     workspace: parseWorkspaceUrl(frame.server)?.path,
@@ -180,7 +199,7 @@ export function buildGatewayStatus(frame: StatusFrame, sources: StatusSources, n
     publicUrl: publicUrl(sources.ingresses),
     haproxyVersion: sources.version,
     pods: sources.pods.map((pod) => podStatus(pod, checksum)).sort((a, b) => a.name.localeCompare(b.name)),
-    routes: routeStatuses(sources, frame.location, cfg ?? ''),
+    routes: routeStatuses(sources, parsed.routes),
     events: warningEvents(
       sources.events,
       frame.location,
@@ -239,7 +258,7 @@ export async function readStats(kube: KubeClient, sources: StatusSources, namesp
 /** Services and Endpoints are read in the namespaces the routes point into. */
 export function routeNamespaces(sources: StatusSources, location: GatewayLocation): string[] {
   const cfg = (sources.configMap && safeConfig(sources.configMap, location)) ?? '';
-  const routes = listRoutes(cfg, { namespace: location.namespace });
+  const { routes } = parseConfig(cfg, location.namespace);
   return [...new Set(routes.flatMap((route) => (route.service ? [route.service.namespace] : [])))].sort();
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configChecksum } from '../../src/haproxy/gateway-config.ts';
+import { addRoute } from '../../src/haproxy/routes.ts';
 import { KubeHttpError } from '../../src/kube/errors.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from '../../src/manifests/render.ts';
 import type { GatewayLocation } from '../../src/services/gateway.ts';
@@ -149,6 +150,24 @@ describe('the plain snapshot and --watch lines', () => {
       buildGatewayStatus({ ...frame, server: 'https://10.0.0.1:6443' }, all, NOW),
     );
     expect(plain).not.toMatch(/workspace/i);
+  });
+
+  it('reads the routes and checksum of a config that changed, not of the last one', () => {
+    const all = sources();
+    all.pods = [pod('gw-a', configChecksum(cfg))];
+    expect(buildGatewayStatus(frame, all, NOW).routes.map((route) => route.match)).toEqual(['/trigger']);
+    const changed = addRoute(
+      cfg,
+      {
+        match: { type: 'path', path: '/github' },
+        service: { name: 'el-github', namespace: 'ci', port: 8080 },
+      },
+      { namespace: location.namespace, overwrite: false },
+    ).cfg;
+    all.configMap = { ...all.configMap!, data: { 'haproxy.cfg': changed } };
+    const status = buildGatewayStatus(frame, all, NOW);
+    expect(status.routes.map((route) => route.match)).toEqual(['/trigger', '/github']);
+    expect(status.pods[0]?.currentConfig).toBe(false);
   });
 
   it('prints the first reading in full, then only what changed', () => {

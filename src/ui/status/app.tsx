@@ -1,10 +1,10 @@
-/** The live status screen: keys through the reducer, the terminal's size, a ticking clock, and the one `exit()`. */
+/** The live status screen: keys through the reducer, the terminal's size, a clock for the ages, and the one `exit()`. */
 import type { WriteStream } from 'node:tty';
 import { useApp, useInput, useStdout } from 'ink';
 import { useEffect, useRef, useState } from 'react';
 import type { GatewayStatus, RouteStatus } from '../../services/status-model.ts';
 import { clampSelection, initialUiState, statusKeyAction } from './keys.ts';
-import { StatusView } from './view.tsx';
+import { msUntilAgesChange, StatusView } from './view.tsx';
 
 /** What the status hook gives the screen: the latest reading, why the last read failed, a way to read now. */
 export interface LiveStatus {
@@ -23,12 +23,14 @@ export interface StatusAppProps {
 }
 
 const FALLBACK_SIZE = { width: 80, height: 24 };
+/** setTimeout's longest delay; a longer one would fire at once. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 export function StatusApp({ useStatus, onTest, onLogs, now = Date.now }: StatusAppProps) {
   const { exit } = useApp();
   const { status, error, refresh } = useStatus();
   const { width, height } = useTerminalSize();
-  useTick(1000);
+  const at = useAgeClock(status, now);
   const [ui, setUi] = useState(initialUiState);
   // Keys can arrive faster than renders; the reducer must always see the state the last key left.
   const uiNow = useRef(ui);
@@ -70,7 +72,7 @@ export function StatusApp({ useStatus, onTest, onLogs, now = Date.now }: StatusA
       state={{ ...ui, selected: clampSelection(ui.selected, routes.length) }}
       width={width}
       height={height}
-      now={now()}
+      now={at}
       error={error}
       message={message}
     />
@@ -96,11 +98,18 @@ function sizeOf(stdout: NodeJS.WritableStream): { width: number; height: number 
   return { width: tty.columns || FALLBACK_SIZE.width, height: tty.rows || FALLBACK_SIZE.height };
 }
 
-/** Renders again every `ms`, so that ages keep counting between readings. */
-function useTick(ms: number): void {
+/**
+ * The time this render shows ages at, and a render again when one of them would read differently:
+ * ages keep counting between readings, and no frame is drawn that would look the same.
+ */
+function useAgeClock(status: GatewayStatus | undefined, now: () => number): number {
   const [, setTicks] = useState(0);
+  const at = now();
+  const wait = status ? msUntilAgesChange(status, at) : Infinity;
   useEffect(() => {
-    const timer = setInterval(() => setTicks((ticks) => ticks + 1), ms);
-    return () => clearInterval(timer);
-  }, [ms]);
+    if (!Number.isFinite(wait)) return;
+    const timer = setTimeout(() => setTicks((ticks) => ticks + 1), Math.min(wait, LONGEST_TIMER_MS));
+    return () => clearTimeout(timer);
+  }, [at, wait]);
+  return at;
 }

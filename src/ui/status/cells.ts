@@ -1,19 +1,44 @@
 /** How one value reads in a terminal cell: kubectl-style ages, short counts, one line, an exact width. */
 
+interface AgeUnit {
+  /** Ages under this many seconds are counted in this unit. */
+  below: number;
+  seconds: number;
+  suffix: string;
+}
+
+const YEARS: AgeUnit = { below: Infinity, seconds: 365 * 86_400, suffix: 'y' };
+const AGE_UNITS: readonly AgeUnit[] = [
+  { below: 60, seconds: 1, suffix: 's' },
+  { below: 3600, seconds: 60, suffix: 'm' },
+  { below: 86_400, seconds: 3600, suffix: 'h' },
+  { below: 2 * 365 * 86_400, seconds: 86_400, suffix: 'd' },
+  YEARS,
+];
+
+const unitOf = (seconds: number) => AGE_UNITS.find((unit) => seconds < unit.below) ?? YEARS;
+
 /** 45s, 3m, 2h, 4d, 2y: the way `kubectl get` shows ages. */
 export function shortAge(seconds: number): string {
   const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
-  if (s < 2 * 365 * 86_400) return `${Math.floor(s / 86_400)}d`;
-  return `${Math.floor(s / (365 * 86_400))}y`;
+  const unit = unitOf(s);
+  return `${Math.floor(s / unit.seconds)}${unit.suffix}`;
 }
 
 /** The age of an ISO timestamp at `now` (ms); '?' when the timestamp does not parse. */
 export function ageAt(iso: string, now: number): string {
   const then = Date.parse(iso);
   return Number.isNaN(then) ? '?' : shortAge((now - then) / 1000);
+}
+
+/** How long (ms) after `now` `ageAt(iso, …)` first reads differently; Infinity when it never will. */
+export function msUntilAgeChanges(iso: string, now: number): number {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return Infinity;
+  const elapsed = now - then;
+  const s = Math.max(0, Math.floor(elapsed / 1000));
+  const unit = unitOf(s).seconds;
+  return (Math.floor(s / unit) + 1) * unit * 1000 - elapsed;
 }
 
 /** 950, 9999, 12k, 3M: counters stay within five columns. */

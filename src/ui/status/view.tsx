@@ -1,7 +1,8 @@
 /** The status screen as a pure function of the reading, the UI state, the terminal's size and the time. */
 import { Box, Text } from 'ink';
-import type { GatewayStatus, WarningEvent } from '../../services/status-model.ts';
-import { ageAt, fit, oneLine } from './cells.ts';
+import { memo } from 'react';
+import type { GatewayStatus, RouteStatus, WarningEvent } from '../../services/status-model.ts';
+import { ageAt, fit, msUntilAgeChanges, oneLine } from './cells.ts';
 import { clampSelection, STATUS_KEYS, type StatusUiState } from './keys.ts';
 import { podCells, podColumns, podsTroubleFirst, rolloutNotice, ROUTE_COLUMNS, routeCells } from './rows.ts';
 import { planScreen, routeWindow, type ScreenPlan } from './screen-plan.ts';
@@ -27,7 +28,8 @@ export function StatusView({ status, state, width, height, now, error, message }
   const bottomLines = 1 + (message ? 1 : 0) + (error ? 1 : 0);
   const room = Math.max(0, height - (status ? HEADER_LINES : 1) - bottomLines);
   return (
-    <Box flexDirection="column" width={width} maxHeight={height} overflow="hidden">
+    // Only rows can overflow (every line truncates itself); clipping columns too would re-slice every line, every frame.
+    <Box flexDirection="column" width={width} maxHeight={height} overflowY="hidden">
       {status ? <Header status={status} now={now} /> : <Text wrap="truncate-end">Reading the gateway…</Text>}
       {state.help ? (
         <Help width={width} room={room} />
@@ -42,6 +44,20 @@ export function StatusView({ status, state, width, height, now, error, message }
       ) : null}
       <Footer help={state.help} />
     </Box>
+  );
+}
+
+/**
+ * How long (ms) after `now` the view of `status` would first look different with nothing else
+ * changed: when an age on it ticks over, or the reading becomes stale.
+ */
+export function msUntilAgesChange(status: GatewayStatus, now: number): number {
+  const sinceReading = now - Date.parse(status.observedAt);
+  return Math.min(
+    msUntilAgeChanges(status.observedAt, now),
+    sinceReading <= STALE_AFTER_MS ? STALE_AFTER_MS + 1 - sinceReading : Infinity,
+    ...status.pods.map((pod) => msUntilAgeChanges(pod.createdAt, now)),
+    ...status.events.map((event) => msUntilAgeChanges(event.lastSeen, now)),
   );
 }
 
@@ -110,7 +126,7 @@ function Sections({ status, selected, width, room, now }: SectionsProps) {
       {plan.routeRows > 0 ? (
         <>
           {gap}
-          <Routes status={status} rows={plan.routeRows} selected={selected} width={width} />
+          <Routes routes={status.routes} rows={plan.routeRows} selected={selected} width={width} />
         </>
       ) : null}
       {plan.eventRows > 0 ? (
@@ -169,18 +185,18 @@ function Pods({ status, plan, rollout, width, now }: PodsProps) {
   );
 }
 
-function Routes({
-  status,
+// Nothing in the routes table ages: a frame that only moves the clock leaves it as it was.
+const Routes = memo(function Routes({
+  routes,
   rows,
   selected,
   width,
 }: {
-  status: GatewayStatus;
+  routes: RouteStatus[];
   rows: number;
   selected: number;
   width: number;
 }) {
-  const { routes } = status;
   if (routes.length === 0) {
     return (
       <Text wrap="truncate-end">
@@ -212,7 +228,7 @@ function Routes({
       ) : null}
     </>
   );
-}
+});
 
 interface EventsProps {
   events: WarningEvent[];

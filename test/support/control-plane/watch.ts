@@ -41,7 +41,8 @@ function visible(event: StoreEvent, filter: Predicate): EventType | undefined {
 }
 
 export function serveWatch(store: Store, request: WatchRequest, res: ServerResponse): void {
-  const write = (event: WireEvent) => res.write(`${JSON.stringify(event)}\n`);
+  // A bookmark tick or a change can land between the timeout's end() and 'close'; it has nowhere to go.
+  const write = (event: WireEvent) => res.writableEnded || res.write(`${JSON.stringify(event)}\n`);
   const send = (type: EventType, object: KubeObject) => write({ type, object: request.encode(object) });
   // An object of the watched kind with nothing but the resourceVersion (and annotations) set.
   const bookmark = (annotations?: Record<string, string>) =>

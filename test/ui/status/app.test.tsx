@@ -1,6 +1,6 @@
 import { cleanup, render } from 'ink-testing-library';
-import { useEffect, useState } from 'react';
-import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
+import { act, useEffect, useState } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import type { GatewayStatus, RouteStatus } from '../../../src/services/status-model.ts';
 import { StatusApp, type LiveStatus } from '../../../src/ui/status/app.tsx';
 import { gatewayStatus, NOW, route } from './status-fixture.ts';
@@ -185,18 +185,66 @@ describe('StatusApp', () => {
       for (const line of lines) expect([...line].length).toBeLessThanOrEqual(40);
     });
   });
+});
 
-  it('keeps ages counting, with a timer that stops on unmount', async () => {
-    const setInterval = vi.spyOn(globalThis, 'setInterval');
-    const clearInterval = vi.spyOn(globalThis, 'clearInterval');
-    let clock = NOW;
-    const { shows, frame, unmount } = start(fakeGateway(gatewayStatus()), { now: () => clock });
-    await shows('updated 3s ago');
-    clock += 60_000;
-    // Nothing but the one-second tick renders again here.
-    await vi.waitFor(() => expect(frame()).toContain('updated 1m ago'), { timeout: 3000 });
-    const tick = setInterval.mock.results.find((_, call) => setInterval.mock.calls[call]?.[1] === 1000);
-    unmount();
-    expect(clearInterval).toHaveBeenCalledWith(tick?.value);
+describe('StatusApp clock', () => {
+  // The clock and the timers are the test's; act() lets React finish each frame before the test looks.
+  beforeEach(() => {
+    vi.useFakeTimers({
+      now: NOW,
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    });
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+  });
+  afterEach(async () => {
+    await act(() => cleanup());
+    vi.useRealTimers();
+    (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = false;
+  });
+
+  const startClocked = (gateway: ReturnType<typeof fakeGateway>) =>
+    act(() => start(gateway, { now: () => Date.now() }));
+  const advance = (ms: number) => act(() => vi.advanceTimersByTime(ms));
+
+  it('draws the next frame when an age on screen changes, and none before', async () => {
+    const { frame, frames } = await startClocked(fakeGateway(gatewayStatus()));
+    expect(frame()).toContain('updated 3s ago');
+    const drawn = frames.length;
+    await advance(999);
+    expect(frames.length).toBe(drawn);
+    await advance(1);
+    expect(frame()).toContain('updated 4s ago');
+    expect(frames.length).toBe(drawn + 1);
+  });
+
+  it('counts a reading older than a minute in minutes, drawing once a minute', async () => {
+    const { frame, frames } = await startClocked(
+      fakeGateway(gatewayStatus({ observedAt: new Date(NOW - 90_000).toISOString() })),
+    );
+    expect(frame()).toContain('updated 1m ago');
+    const drawn = frames.length;
+    await advance(29_999);
+    expect(frames.length).toBe(drawn);
+    await advance(1);
+    expect(frame()).toContain('updated 2m ago');
+    expect(frames.length).toBe(drawn + 1);
+  });
+
+  it('moves its clock on with each new reading', async () => {
+    const gateway = fakeGateway(gatewayStatus());
+    const { frame } = await startClocked(gateway);
+    await advance(2000);
+    expect(frame()).toContain('updated 5s ago');
+    await act(() => gateway.publish(gatewayStatus({ observedAt: new Date(Date.now()).toISOString() })));
+    expect(frame()).toContain('updated 0s ago');
+    await advance(1000);
+    expect(frame()).toContain('updated 1s ago');
+  });
+
+  it('leaves no timer behind when it quits', async () => {
+    const { unmount } = await startClocked(fakeGateway(gatewayStatus()));
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
+    await act(() => unmount());
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ageAt, compactCount, fit, oneLine, shortAge } from '../../../src/ui/status/cells.ts';
+import {
+  ageAt,
+  compactCount,
+  fit,
+  msUntilAgeChanges,
+  oneLine,
+  shortAge,
+} from '../../../src/ui/status/cells.ts';
 import { placeColumns, type ColumnSpec } from '../../../src/ui/status/columns.ts';
 import { planScreen, routeWindow } from '../../../src/ui/status/screen-plan.ts';
 
@@ -18,6 +25,27 @@ describe('cells', () => {
     expect(shortAge(-5)).toBe('0s');
     expect(ageAt('2025-06-01T11:57:00Z', Date.parse('2025-06-01T12:00:00Z'))).toBe('3m');
     expect(ageAt('not a time', 0)).toBe('?');
+  });
+
+  it('knows when an age will next read differently, and that it reads the same until then', () => {
+    const now = Date.parse('2025-06-01T12:00:00Z');
+    const seconds = 1000;
+    const cases: [elapsedMs: number, untilChange: number][] = [
+      [3 * seconds, 1 * seconds],
+      [3.5 * seconds, 0.5 * seconds],
+      [-0.5 * seconds, 1.5 * seconds],
+      [90 * seconds, 30 * seconds],
+      [150 * 60 * seconds, 30 * 60 * seconds],
+      [729.5 * 86_400 * seconds, 0.5 * 86_400 * seconds],
+      [800 * 86_400 * seconds, 295 * 86_400 * seconds],
+    ];
+    for (const [elapsed, untilChange] of cases) {
+      const iso = new Date(now - elapsed).toISOString();
+      expect(msUntilAgeChanges(iso, now)).toBe(untilChange);
+      expect(ageAt(iso, now + untilChange - 1)).toBe(ageAt(iso, now));
+      expect(ageAt(iso, now + untilChange)).not.toBe(ageAt(iso, now));
+    }
+    expect(msUntilAgeChanges('not a time', now)).toBe(Infinity);
   });
 
   it('keeps counters short', () => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup } from 'ink-testing-library';
 import type { GatewayStatus } from '../../../src/services/status-model.ts';
 import { initialUiState, STATUS_KEYS, type StatusUiState } from '../../../src/ui/status/keys.ts';
-import { StatusView } from '../../../src/ui/status/view.tsx';
+import { msUntilAgesChange, StatusView } from '../../../src/ui/status/view.tsx';
 import { crowdedStatus, gatewayStatus, NOW, pod, route, warning } from './status-fixture.ts';
 
 afterEach(cleanup);
@@ -300,5 +300,25 @@ describe('StatusView help', () => {
     expect(frameOf({ status: undefined, state: { help: true } })).toContain(
       'send a test delivery to the selected route',
     );
+  });
+});
+
+describe('msUntilAgesChange', () => {
+  const ago = (ms: number) => new Date(NOW - ms).toISOString();
+
+  it('is the next second while the reading is counted in seconds', () => {
+    expect(msUntilAgesChange(gatewayStatus({ observedAt: ago(3000) }), NOW)).toBe(1000);
+    expect(msUntilAgesChange(gatewayStatus({ observedAt: ago(3250) }), NOW)).toBe(750);
+  });
+
+  it('is the moment the reading turns stale, which shows as another colour', () => {
+    expect(msUntilAgesChange(gatewayStatus({ observedAt: ago(30_000) }), NOW)).toBe(1);
+  });
+
+  it('is the next minute for a reading minutes old, unless a pod or an event ages first', () => {
+    const old = gatewayStatus({ observedAt: ago(90_000), pods: [pod({ createdAt: ago(2 * 3600_000) })] });
+    expect(msUntilAgesChange(old, NOW)).toBe(30_000);
+    expect(msUntilAgesChange({ ...old, pods: [pod({ createdAt: ago(59_500) })] }, NOW)).toBe(500);
+    expect(msUntilAgesChange({ ...old, events: [warning({ lastSeen: ago(179_000) })] }, NOW)).toBe(1000);
   });
 });
