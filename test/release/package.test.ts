@@ -3,7 +3,7 @@
  * executables in them run by the real kubectl with no Node on PATH. The arm64 one runs under
  * qemu-user (.ci/run installs it with the arm64 C library).
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -21,26 +21,12 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { krewArchiveProblems, krewManifestProblems } from '../../.ci/release/krew.ts';
-import { REPO_ROOT, type CommandResult } from '../support/cli.ts';
+import { type CommandResult, KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
 
 const OUT = mkdtempSync(join(tmpdir(), 'tg-release-'));
 const ARCHIVE = (arch: string) => `kubectl-trigger-gateway_v0.1.0_linux_${arch}.tar.gz`;
-const KUBECTL = execFileSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
 const hasQemu = existsSync('/usr/bin/qemu-aarch64') && existsSync('/lib/ld-linux-aarch64.so.1');
-
-function run(
-  file: string,
-  args: string[],
-  env: Record<string, string>,
-  cwd = REPO_ROOT,
-): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    execFile(file, args, { env, timeout: 120_000, cwd }, (error, stdout, stderr) =>
-      resolve({ exitCode: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 /** A folder with the archive's files and kubectl, and nothing else: no Node anywhere on PATH. */
 function unpackArchive(arch: string): string {
@@ -54,10 +40,15 @@ let plane: ControlPlane;
 let packaged: CommandResult;
 
 beforeAll(async () => {
-  packaged = await run(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['.ci/package.ts', '--out', OUT], {
-    PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
-    HOME: process.env.HOME ?? tmpdir(),
-  });
+  packaged = await runExecutable(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    ['.ci/package.ts', '--out', OUT],
+    {
+      PATH: `${join(REPO_ROOT, 'node_modules', '.bin')}:${process.env.PATH}`,
+      HOME: process.env.HOME ?? tmpdir(),
+    },
+    { cwd: REPO_ROOT },
+  );
   plane = await startControlPlane();
 }, 300_000);
 
@@ -120,26 +111,26 @@ describe('npm run package', () => {
     expect(
       execFileSync('/bin/sh', ['-c', 'command -v node || echo none'], { env, encoding: 'utf8' }).trim(),
     ).toBe('none');
-    const plugins = await run(KUBECTL, ['plugin', 'list'], env);
+    const plugins = await runExecutable(KUBECTL, ['plugin', 'list'], env);
     expect(plugins.stdout).toContain(join(dir, 'kubectl-trigger_gateway'));
 
-    const help = await run(KUBECTL, ['trigger-gateway', '--help'], env);
+    const help = await runExecutable(KUBECTL, ['trigger-gateway', '--help'], env);
     expect(help.stdout).toContain('$ kubectl trigger-gateway [COMMAND]');
     expect(help.stdout).toContain('linux-x64 node-v24');
 
-    expect((await run(KUBECTL, ['trigger-gateway', 'install', '--no-wait'], env)).exitCode).toBe(0);
-    const add = await run(
+    expect((await runExecutable(KUBECTL, ['trigger-gateway', 'install', '--no-wait'], env)).exitCode).toBe(0);
+    const add = await runExecutable(
       KUBECTL,
       ['trigger-gateway', 'route', 'add', '/github', 'el-github.ci:8080', '--no-wait'],
       env,
     );
     expect(add.exitCode).toBe(0);
-    const list = await run(KUBECTL, ['trigger-gateway', 'route', 'list', '-o', 'json'], env);
+    const list = await runExecutable(KUBECTL, ['trigger-gateway', 'route', 'list', '-o', 'json'], env);
     expect(JSON.parse(list.stdout)).toEqual(
       expect.arrayContaining([expect.objectContaining({ match: { type: 'path', path: '/github' } })]),
     );
     // What the executable wrote, read back by kubectl itself.
-    const config = await run(
+    const config = await runExecutable(
       KUBECTL,
       [
         'get',
@@ -155,7 +146,11 @@ describe('npm run package', () => {
     expect(config.stdout).toContain('el-github.ci.svc.cluster.local:8080');
 
     // Shell completion through kubectl, by the script in the archive.
-    const completion = await run(KUBECTL, ['__complete', 'trigger-gateway', 'route', 'remove', ''], env);
+    const completion = await runExecutable(
+      KUBECTL,
+      ['__complete', 'trigger-gateway', 'route', 'remove', ''],
+      env,
+    );
     expect(completion.stdout.split('\n')).toContain('/github');
   });
 
@@ -164,7 +159,9 @@ describe('npm run package', () => {
     const home = mkdtempSync(join(tmpdir(), 'tg-home-'));
     const env = { PATH: dir, HOME: home };
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => run(join(dir, 'kubectl-trigger_gateway'), ['--version'], env)),
+      Array.from({ length: 4 }, () =>
+        runExecutable(join(dir, 'kubectl-trigger_gateway'), ['--version'], env),
+      ),
     );
     for (const result of results) {
       expect(result.stderr).toBe('');
@@ -179,7 +176,7 @@ describe('npm run package', () => {
     mkdirSync(join(home, 'blocked'));
     const blocker = join(home, 'blocked', 'file');
     execFileSync('touch', [blocker]);
-    const result = await run(join(dir, 'kubectl-trigger_gateway'), ['--version'], {
+    const result = await runExecutable(join(dir, 'kubectl-trigger_gateway'), ['--version'], {
       PATH: dir,
       HOME: home,
       XDG_CACHE_HOME: blocker,
@@ -212,11 +209,11 @@ describe('npm run package', () => {
       .replace('/usr/local/bin/', `${bin}/`);
     try {
       // In a folder of its own, as a user would: the steps download into the current folder.
-      const result = await run(
+      const result = await runExecutable(
         '/bin/bash',
         ['--norc', '-euo', 'pipefail', '-c', script],
         { PATH: `${bin}:/usr/bin:/bin`, HOME: mkdtempSync(join(tmpdir(), 'tg-home-')) },
-        mkdtempSync(join(tmpdir(), 'tg-download-')),
+        { cwd: mkdtempSync(join(tmpdir(), 'tg-download-')) },
       );
       expect(result.stderr).toBe('');
       expect(result.stdout).toContain('kubectl-trigger-gateway_v0.1.0_linux_amd64.tar.gz: OK');
@@ -238,16 +235,20 @@ describe('npm run package', () => {
         KUBECONFIG: plane.writeKubeconfig(join(dir, 'kubeconfig')),
         QEMU_LD_PREFIX: '/',
       };
-      const version = await run(
+      const version = await runExecutable(
         '/usr/bin/qemu-aarch64',
         [join(dir, 'kubectl-trigger_gateway'), '--version'],
         env,
       );
       expect(version.stdout).toMatch(/linux-arm64 node-v24/);
       const binary = join(dir, 'kubectl-trigger_gateway');
-      const install = await run('/usr/bin/qemu-aarch64', [binary, 'install', '-n', 'arm', '--no-wait'], env);
+      const install = await runExecutable(
+        '/usr/bin/qemu-aarch64',
+        [binary, 'install', '-n', 'arm', '--no-wait'],
+        env,
+      );
       expect(install.exitCode).toBe(0);
-      const list = await run('/usr/bin/qemu-aarch64', [binary, 'route', 'list', '-n', 'arm'], env);
+      const list = await runExecutable('/usr/bin/qemu-aarch64', [binary, 'route', 'list', '-n', 'arm'], env);
       expect(list.exitCode).toBe(0);
       expect(list.stdout).toContain('No routes yet');
     },

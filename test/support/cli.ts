@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -57,18 +57,22 @@ export function pluginPath(): string {
   );
 }
 
+/** The kubectl on this machine's PATH, for tests that build a PATH of their own around it. */
+export const KUBECTL = execFileSync('/bin/sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).trim();
+
 /** Runs a real executable (kubectl, or our bin) with a private HOME so no user state leaks in. */
 export function runExecutable(
   file: string,
   args: string[],
   env: Record<string, string | undefined> = {},
+  options: { cwd?: string } = {},
 ): Promise<CommandResult> {
   const home = mkdtempSync(join(tmpdir(), 'tg-home-'));
   return new Promise((resolvePromise) => {
     execFile(
       file,
       args,
-      { env: { PATH: pluginPath(), HOME: home, NO_COLOR: '1', ...env }, timeout: 120_000 },
+      { env: { PATH: pluginPath(), HOME: home, NO_COLOR: '1', ...env }, timeout: 120_000, ...options },
       (error, stdout, stderr) => {
         const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolvePromise({ exitCode, stdout, stderr });
