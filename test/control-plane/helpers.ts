@@ -90,6 +90,11 @@ export function raw(
 }
 
 /** The value at a field path of an object (test assertions on untyped objects). */
+/** The resourceVersion of a list at `path`, to start a watch from. */
+export async function listResourceVersion(plane: ControlPlane, path: string): Promise<string> {
+  return dig<string>((await raw(plane, 'GET', path)).body, 'metadata', 'resourceVersion');
+}
+
 export function dig<T = unknown>(object: unknown, ...path: string[]): T {
   return path.reduce<unknown>(
     (value, key) => (value as Record<string, unknown> | undefined)?.[key],

@@ -4,7 +4,15 @@ import {
   startControlPlane,
   COMPUTE_EXPORT_RESOURCES,
 } from '../support/control-plane/index.ts';
-import { dig, type Kubectl, kubectlFor, raw, type WatchEvent, watchUntil } from './helpers.ts';
+import {
+  dig,
+  type Kubectl,
+  kubectlFor,
+  listResourceVersion,
+  raw,
+  type WatchEvent,
+  watchUntil,
+} from './helpers.ts';
 
 let plane: ControlPlane;
 let bare: Kubectl;
@@ -47,12 +55,8 @@ async function bindingReaches(workspace: string, name: string, resourceVersion: 
   return (events.at(-1) as WatchEvent).object;
 }
 
-const resourceVersionOf = async (workspace: string) =>
-  dig<string>(
-    (await raw(plane, 'GET', `/clusters/${workspace}/${BINDINGS}`)).body,
-    'metadata',
-    'resourceVersion',
-  );
+const resourceVersionOf = (workspace: string) =>
+  listResourceVersion(plane, `/clusters/${workspace}/${BINDINGS}`);
 
 beforeAll(async () => {
   plane = await startControlPlane({

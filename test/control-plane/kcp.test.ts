@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
-import { dig, type Kubectl, kubectlFor, raw, until, type WatchEvent, watchUntil } from './helpers.ts';
+import {
+  dig,
+  type Kubectl,
+  kubectlFor,
+  listResourceVersion,
+  raw,
+  until,
+  type WatchEvent,
+  watchUntil,
+} from './helpers.ts';
 
 let plane: ControlPlane;
 let root: Kubectl;
@@ -32,12 +41,7 @@ const watchWorkspace = (
     (events) => events.length > 0 && done(events.at(-1) as WatchEvent),
   );
 
-const resourceVersionOf = async (parent: string) =>
-  dig<string>(
-    (await raw(plane, 'GET', `/clusters/${parent}/${WORKSPACES}`)).body,
-    'metadata',
-    'resourceVersion',
-  );
+const resourceVersionOf = (parent: string) => listResourceVersion(plane, `/clusters/${parent}/${WORKSPACES}`);
 
 beforeAll(async () => {
   plane = await startControlPlane({

@@ -110,6 +110,17 @@ describe('port-forward', () => {
     return kc;
   };
 
+  /** client-node's port-forward to `pod`'s 8080 as the user of `token`, with throwaway streams. */
+  const forwardAs = (token: string | undefined, pod: string) =>
+    new PortForward(kubeConfig(token)).portForward(
+      NAMESPACE,
+      pod,
+      [8080],
+      new PassThrough(),
+      null,
+      new PassThrough(),
+    );
+
   const lastUpgrade = () => env.plane.requests.filter((r) => r.path.endsWith('/portforward')).at(-1);
 
   beforeAll(async () => {
@@ -236,26 +247,8 @@ describe('port-forward', () => {
     });
 
     it('is refused for a missing pod (404) and a user without create on pods/portforward (403)', async () => {
-      await expect(
-        new PortForward(kubeConfig()).portForward(
-          NAMESPACE,
-          'nope',
-          [8080],
-          new PassThrough(),
-          null,
-          new PassThrough(),
-        ),
-      ).rejects.toThrow(/404/);
-      await expect(
-        new PortForward(kubeConfig('noforward-token')).portForward(
-          NAMESPACE,
-          pod,
-          [8080],
-          new PassThrough(),
-          null,
-          new PassThrough(),
-        ),
-      ).rejects.toThrow(/403/);
+      await expect(forwardAs(undefined, 'nope')).rejects.toThrow(/404/);
+      await expect(forwardAs('noforward-token', pod)).rejects.toThrow(/403/);
     });
   });
 
@@ -279,16 +272,7 @@ describe('port-forward', () => {
 
     // A WebSocket GET needs get and create on pods/portforward, SPDY's POST only create.
     expect((await rawUpgrade(pod, { token: 'noget-token' })).status).toBe(101);
-    await expect(
-      new PortForward(kubeConfig('noget-token')).portForward(
-        NAMESPACE,
-        pod,
-        [8080],
-        new PassThrough(),
-        null,
-        new PassThrough(),
-      ),
-    ).rejects.toThrow(/403/);
+    await expect(forwardAs('noget-token', pod)).rejects.toThrow(/403/);
 
     const plain = await rawUpgrade(pod, { headers: {} });
     expect(plain).toMatchObject({ status: 400, body: { message: 'Upgrade request required' } });
