@@ -19,12 +19,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -62,8 +63,8 @@ interface PackageJson {
 const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 /** The runtime to build `target` on, or why there is none. */
-function runtimeFor(target: Target): { path: string } | { missing: string } {
-  const dir = join(REPO_ROOT, '.ci', 'runtimes', 'node_modules', `node-${target.os}-${target.arch}`);
+function runtimeFor(target: Target, runtimesDir: string): { path: string } | { missing: string } {
+  const dir = join(runtimesDir, `node-${target.os}-${target.arch}`);
   if (!existsSync(join(dir, 'bin', 'node')))
     return {
       missing: `its Node runtime is not installed (npm ci installs .ci/runtimes; run it again with access to the npm registry)`,
@@ -190,6 +191,8 @@ export async function packageRelease(options: {
   out: string;
   releaseUrl?: string;
   targets: Target[];
+  /** Where the runtime packages are installed: .ci/runtimes/node_modules unless a test says otherwise. */
+  runtimesDir?: string;
 }): Promise<PackageResult> {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as PackageJson;
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli.js')))
@@ -203,13 +206,17 @@ export async function packageRelease(options: {
   const license = readFileSync(join(REPO_ROOT, 'LICENSE'));
   const readme = readFileSync(join(REPO_ROOT, 'README.md'));
   const mtime = sourceDateEpoch();
-  rmSync(options.out, { recursive: true, force: true });
-  mkdirSync(options.out, { recursive: true });
+  // Written beside `out` and renamed into place at the end: a failed run leaves the last release as it was.
+  mkdirSync(dirname(resolve(options.out)), { recursive: true });
+  const staged = mkdtempSync(`${resolve(options.out)}.partial-`);
   const result: PackageResult = { archives: [], skipped: [], manifest: '', sums: '', npmPackage: '' };
   try {
     const blob = await seaBlob(pkg, work);
     for (const target of options.targets) {
-      const runtime = runtimeFor(target);
+      const runtime = runtimeFor(
+        target,
+        options.runtimesDir ?? join(REPO_ROOT, '.ci', 'runtimes', 'node_modules'),
+      );
       if ('missing' in runtime) {
         result.skipped.push({ target, reason: runtime.missing });
         continue;
@@ -227,19 +234,21 @@ export async function packageRelease(options: {
       ];
       const archive = tarGz(entries, mtime);
       const file = `${pkg.name}_${version}_${target.os}_${krewArch(target.arch)}.tar.gz`;
-      writeFileSync(join(options.out, file), archive);
+      writeFileSync(join(staged, file), archive);
       result.archives.push({ target, file, sha256: sha256(archive), bytes: archive.byteLength });
     }
-    if (result.archives.length === 0)
-      throw new Error('no executable could be built: every target was skipped');
+    if (result.archives.length === 0) {
+      const reasons = result.skipped.map((skip) => `${targetName(skip.target)}: ${skip.reason}`);
+      throw new Error(`no executable could be built (${reasons.join('; ')})`);
+    }
     // The npm package too, for `npm install -g <url>` where Node is at hand (macOS, for one).
-    result.npmPackage = packNpm(options.out, work);
+    result.npmPackage = packNpm(staged, work);
     const sums = [
       ...result.archives.map((archive) => ({ file: archive.file, sha256: archive.sha256 })),
-      { file: result.npmPackage, sha256: sha256(readFileSync(join(options.out, result.npmPackage))) },
+      { file: result.npmPackage, sha256: sha256(readFileSync(join(staged, result.npmPackage))) },
     ];
     result.sums = sums.map((entry) => `${entry.sha256}  ${entry.file}\n`).join('');
-    writeFileSync(join(options.out, 'SHA256SUMS'), result.sums);
+    writeFileSync(join(staged, 'SHA256SUMS'), result.sums);
     const platforms: KrewPlatform[] = result.archives.map((archive) => ({
       os: archive.target.os,
       arch: krewArch(archive.target.arch),
@@ -262,10 +271,13 @@ export async function packageRelease(options: {
         'kubectl_complete-trigger_gateway from the release archive on your PATH.\n',
       platforms,
     });
-    writeFileSync(join(options.out, 'trigger-gateway.yaml'), result.manifest);
+    writeFileSync(join(staged, 'trigger-gateway.yaml'), result.manifest);
+    rmSync(options.out, { recursive: true, force: true });
+    renameSync(staged, options.out);
     return result;
   } finally {
     rmSync(work, { recursive: true, force: true });
+    rmSync(staged, { recursive: true, force: true });
   }
 }
 

@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packageRelease } from '../../.ci/package.ts';
 import { krewArchiveProblems, krewManifestProblems } from '../../.ci/release/krew.ts';
 import { type CommandResult, KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
@@ -222,6 +224,17 @@ describe('npm run package', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('keeps the previous release when a run fails, and says why each target was skipped', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tg-release-kept-'));
+    writeFileSync(join(out, 'SHA256SUMS'), 'the last release\n');
+    const targets = [{ os: 'linux', arch: 'x64' }] as const;
+    await expect(
+      packageRelease({ out, targets: [...targets], runtimesDir: join(out, 'none') }),
+    ).rejects.toThrow(/no executable could be built \(linux-x64: its Node runtime is not installed/);
+    expect(readdirSync(out)).toEqual(['SHA256SUMS']);
+    expect(readFileSync(join(out, 'SHA256SUMS'), 'utf8')).toBe('the last release\n');
   });
 
   // CI installs qemu-user (.ci/run); elsewhere the test says it was skipped.
