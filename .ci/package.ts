@@ -32,7 +32,13 @@ import { build } from 'esbuild';
 import { inject } from 'postject';
 import { digestOf, type AppIndex } from '../src/sea/unpack.ts';
 import { REPO_ROOT } from './build.ts';
-import { krewManifestYaml, type KrewPlatform } from './release/krew.ts';
+import {
+  krewManifest,
+  krewManifestProblems,
+  krewManifestYaml,
+  type KrewPlatform,
+  type KrewRelease,
+} from './release/krew.ts';
 import { tarGz, type TarEntry } from './release/tar.ts';
 
 export interface Target {
@@ -256,7 +262,7 @@ export async function packageRelease(options: {
       sha256: archive.sha256,
       bin: PLUGIN_BIN,
     }));
-    result.manifest = krewManifestYaml({
+    const release: KrewRelease = {
       name: 'trigger-gateway',
       version,
       homepage: pkg.homepage ?? releaseUrl,
@@ -270,7 +276,12 @@ export async function packageRelease(options: {
         '`kubectl trigger-gateway …` in bash or zsh (kubectl 1.26+), put\n' +
         'kubectl_complete-trigger_gateway from the release archive on your PATH.\n',
       platforms,
-    });
+    };
+    // Checked by krew's rules before it is written: a --release-url krew would refuse stops here.
+    const problems = krewManifestProblems(release.name, krewManifest(release));
+    if (problems.length > 0)
+      throw new Error(`the krew manifest would be invalid: ${problems.join('; ')} (check --release-url)`);
+    result.manifest = krewManifestYaml(release);
     writeFileSync(join(staged, 'trigger-gateway.yaml'), result.manifest);
     rmSync(options.out, { recursive: true, force: true });
     renameSync(staged, options.out);

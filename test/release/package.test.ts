@@ -237,6 +237,20 @@ describe('npm run package', () => {
     expect(readFileSync(join(out, 'SHA256SUMS'), 'utf8')).toBe('the last release\n');
   });
 
+  it('refuses a release URL krew would not download from, before writing anything', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'tg-release-url-')), 'release');
+    await expect(
+      packageRelease({
+        out,
+        targets: [{ os: 'linux', arch: 'x64' }],
+        releaseUrl: 'http://example.com/v0.1.0',
+      }),
+    ).rejects.toThrow(
+      /the krew manifest would be invalid: spec.platforms\[0\].uri must be an https URL \(check --release-url\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   // CI installs qemu-user (.ci/run); elsewhere the test says it was skipped.
   it.skipIf(!hasQemu && !process.env.CI)(
     'gives an arm64 executable that runs (under qemu-user) and talks to a cluster',
