@@ -1,7 +1,7 @@
 /**
  * Builds dist/: one esbuild bundle of the CLI, shared by the npm package and the single executables.
  *
- *   npx tsx .ci/build.ts            (npm run build runs it, then `oclif manifest`)
+ *   npx tsx .ci/build.ts            (npm run build runs it, then `oclif manifest` and .ci/root-help.ts)
  *
  * Entry points are the CLI and each command file, kept at dist/cli.js and dist/commands/<topic>/<name>.js
  * because oclif's manifest loads a command by that path. Code they share, our dependencies included,
@@ -11,6 +11,7 @@
  * Node would have to find and read one by one. Type checking is `npm run typecheck`'s job, not this one.
  */
 import { build } from 'esbuild';
+import { lazyOclifRequires } from './lazy-oclif.ts';
 import { globSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,8 @@ export async function bundleCli(outdir = join(REPO_ROOT, 'dist')): Promise<strin
     minifyWhitespace: true,
     minifySyntax: true,
     metafile: true,
+    // oclif's modules load when first used, not all at start-up.
+    plugins: [lazyOclifRequires],
     logLevel: 'warning',
   });
   return Object.keys(result.metafile.outputs);
