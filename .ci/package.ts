@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { inject } from 'postject';
+import { PRERENDERED_HELP_FILE } from '../src/root-help.ts';
 import { digestOf, type AppIndex } from '../src/sea/unpack.ts';
 import { REPO_ROOT } from './build.ts';
 import {
@@ -96,6 +97,7 @@ function appFiles(): { path: string; content: Uint8Array; mode: number }[] {
   const fromRepo = [
     ...globSync('dist/**/*.js', { cwd: REPO_ROOT }),
     ...globSync('manifests/**/*.yaml', { cwd: REPO_ROOT }),
+    PRERENDERED_HELP_FILE,
     'oclif.manifest.json',
     'bin/run.js',
   ].sort();

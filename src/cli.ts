@@ -1,18 +1,20 @@
+import type { Interfaces } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { flush, handle, type Interfaces, run } from '@oclif/core';
+import { type CliPackage, KUBECTL_PLUGIN_BIN, printedWithoutOclif } from './root-help.ts';
 
 /** Entry point shared by bin/run.js (built) and bin/dev.js (sources). */
 export async function runCli(binUrl: string, argv: string[]): Promise<void> {
-  try {
-    const root = fileURLToPath(new URL('..', binUrl));
-    const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as Interfaces.PJSON;
-    // Run through kubectl, usage lines read the way the user typed the command.
-    if (process.env.TRIGGER_GATEWAY_AS_KUBECTL_PLUGIN && pjson.oclif)
-      pjson.oclif.bin = 'kubectl trigger-gateway';
-    await run(argv, { root, pjson });
-    await flush();
-  } catch (error) {
-    await handle(error as Error);
+  const root = fileURLToPath(new URL('..', binUrl));
+  const pjson = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as CliPackage;
+  // Run through kubectl, usage lines read the way the user typed the command.
+  if (process.env.TRIGGER_GATEWAY_AS_KUBECTL_PLUGIN && pjson.oclif) pjson.oclif.bin = KUBECTL_PLUGIN_BIN;
+  // The root help and --version, run the most by people, are printed without loading oclif.
+  const printed = printedWithoutOclif(root, pjson, pjson.oclif?.bin ?? pjson.name, argv);
+  if (printed !== undefined) {
+    process.stdout.write(printed);
+    return;
   }
+  const { runOclif } = await import('./oclif-main.ts');
+  await runOclif(argv, root, pjson as Interfaces.PJSON);
 }

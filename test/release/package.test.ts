@@ -23,6 +23,7 @@ import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRelease } from '../../.ci/package.ts';
 import { krewArchiveProblems, krewManifestProblems } from '../../.ci/release/krew.ts';
+import { PRERENDERED_HELP_FILE } from '../../src/root-help.ts';
 import { type CommandResult, KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
 
@@ -119,6 +120,10 @@ describe('npm run package', () => {
     const help = await runExecutable(KUBECTL, ['trigger-gateway', '--help'], env);
     expect(help.stdout).toContain('$ kubectl trigger-gateway [COMMAND]');
     expect(help.stdout).toContain('linux-x64 node-v24');
+    // The root help is printed from the file rendered at build time, without oclif: the executable carries it.
+    const cache = join(env.HOME, '.cache', 'kubectl-trigger-gateway');
+    const [unpacked = 'nothing unpacked'] = readdirSync(cache);
+    expect(readFileSync(join(cache, unpacked, PRERENDERED_HELP_FILE), 'utf8')).toContain('COMMANDS');
 
     expect((await runExecutable(KUBECTL, ['trigger-gateway', 'install', '--no-wait'], env)).exitCode).toBe(0);
     const add = await runExecutable(
