@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO_ROOT, runExecutable } from '../support/cli.ts';
+import { KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { writeKubeconfig } from '../support/kubeconfig.ts';
 
 const RUN_JS = join(REPO_ROOT, 'bin', 'run.js');
@@ -94,10 +94,16 @@ describe('kubectl finds and runs the plugin', () => {
   it.skipIf(oldMajor === undefined || oldMajor >= 22)(
     'explains the Node.js requirement when started on an older Node',
     async () => {
-      const result = await runExecutable('/usr/bin/node', [RUN_JS, '--help']);
-      expect(result.exitCode).toBe(3);
-      expect(result.stderr).toContain('needs Node.js 22 or later');
-      expect(result.stderr).toContain(`Node.js ${oldMajor}.`);
+      const direct = await runExecutable('/usr/bin/node', [RUN_JS, '--help']);
+      // Through kubectl, the plugin's own `#!/usr/bin/env node` finds the old Node first on PATH.
+      const viaKubectl = await runExecutable(KUBECTL, ['trigger-gateway', '--help'], {
+        PATH: [join(REPO_ROOT, 'bin'), '/usr/bin', '/bin'].join(':'),
+      });
+      for (const result of [direct, viaKubectl]) {
+        expect(result.exitCode).toBe(3);
+        expect(result.stderr).toContain('needs Node.js 22 or later');
+        expect(result.stderr).toContain(`Node.js ${oldMajor}.`);
+      }
     },
   );
 });
