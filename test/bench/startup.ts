@@ -13,6 +13,11 @@
  *   - `kubectl trigger-gateway route list`    vs `kubectl get configmap …`           goal ≤ 1.5×
  *   - `kubectl trigger-gateway route add … --no-wait` (read, validate, write)
  *                                             vs `kubectl patch configmap …`         goal ≤ 1.5×
+ *
+ * Two reference rows (no goal) show what any Node plugin costs here, before any code of ours runs:
+ *   - a plugin that only starts Node and exits                    vs `kubectl get configmap …`
+ *   - a plugin that starts Node and GETs the ConfigMap over HTTPS vs `kubectl get configmap …`
+ *     (its kubeconfig read by regular expressions, no YAML parser, no output)
  * Runs are interleaved (plugin, kubectl, plugin, …) after a warm-up; medians are compared. Results go
  * to test/bench/results/startup-<date>.json and are printed as a Markdown table. Exits 1 when a goal
  * is missed, 2 when a command fails. Not part of `npm test`.
@@ -37,7 +42,8 @@ const WARMUP = Number(values.warmup);
 
 interface Pair {
   name: string;
-  goal: number;
+  /** null for the reference rows, which measure Node itself rather than our plugin. */
+  goal: number | null;
   plugin: (run: number) => string[];
   kubectl: (run: number) => string[];
 }
@@ -78,7 +84,38 @@ const PAIRS: Pair[] = [
       JSON.stringify({ metadata: { annotations: { 'bench/run': String(run) } } }),
     ],
   },
+  {
+    name: 'reference: a Node plugin that does nothing',
+    goal: null,
+    plugin: () => ['bench-node-nothing'],
+    kubectl: () => ['get', 'configmap', 'trigger-gateway-haproxy', '-n', 'trigger-gateway'],
+  },
+  {
+    name: 'reference: a Node plugin that only GETs the ConfigMap',
+    goal: null,
+    plugin: () => ['bench-node-get'],
+    kubectl: () => ['get', 'configmap', 'trigger-gateway-haproxy', '-n', 'trigger-gateway'],
+  },
 ];
+
+/** The reference plugins: the least a kubectl plugin written for Node can do. */
+const REFERENCE_PLUGINS = {
+  'kubectl-bench_node_nothing': '#!/usr/bin/env node\n',
+  'kubectl-bench_node_get': `#!/usr/bin/env node
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const https = process.getBuiltinModule('node:https');
+const kubeconfig = readFileSync(process.env.KUBECONFIG, 'utf8');
+const field = (name) => new RegExp(\`\${name}: (\\\\S+)\`).exec(kubeconfig)[1];
+const ca = Buffer.from(field('certificate-authority-data'), 'base64');
+const url = \`\${field('server')}/api/v1/namespaces/trigger-gateway/configmaps/trigger-gateway-haproxy\`;
+https
+  .get(url, { ca, headers: { authorization: \`Bearer \${field('token')}\` } }, (response) => {
+    response.resume();
+    response.on('end', () => process.exit(response.statusCode === 200 ? 0 : 1));
+  })
+  .on('error', () => process.exit(1));
+`,
+};
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -88,10 +125,15 @@ const median = (values: number[]) => {
 
 const plane = await startControlPlane();
 const dir = mkdtempSync(join(tmpdir(), 'tg-bench-startup-'));
+const referenceDir = join(dir, 'reference-plugins');
+mkdirSync(referenceDir);
+for (const [name, text] of Object.entries(REFERENCE_PLUGINS))
+  writeFileSync(join(referenceDir, name), text, { mode: 0o755 });
 const env = {
-  PATH: values['plugin-dir']
-    ? `${resolve(values['plugin-dir'])}${delimiter}${process.env.PATH}`
-    : pluginPath(),
+  PATH: [
+    referenceDir,
+    values['plugin-dir'] ? `${resolve(values['plugin-dir'])}${delimiter}${process.env.PATH}` : pluginPath(),
+  ].join(delimiter),
   HOME: dir,
   KUBECONFIG: plane.writeKubeconfig(join(dir, 'kubeconfig')),
   NO_COLOR: '1',
@@ -137,7 +179,7 @@ try {
       kubectlMs: Math.round(median(kubectl)),
       ratio: Math.round(ratio * 100) / 100,
       goal: pair.goal,
-      met: ratio <= pair.goal,
+      met: pair.goal === null ? null : ratio <= pair.goal,
       kubectl: `kubectl ${pair.kubectl(0).join(' ')}`,
     });
   }
@@ -146,7 +188,7 @@ try {
     '| --- | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.name} (vs \`${r.kubectl.split(' ').slice(0, 3).join(' ')}\`) | ${r.pluginMs} ms | ${r.kubectlMs} ms | ${r.ratio}× | ≤ ${r.goal}× ${r.met ? '✓' : '✗'} |`,
+        `| ${r.name} (vs \`${r.kubectl.split(' ').slice(0, 3).join(' ')}\`) | ${r.pluginMs} ms | ${r.kubectlMs} ms | ${r.ratio}× | ${r.goal === null ? '(reference)' : `≤ ${r.goal}× ${r.met ? '✓' : '✗'}`} |`,
     ),
   ];
   console.log(lines.join('\n'));
@@ -176,7 +218,7 @@ try {
     )}\n`,
   );
   console.log(`written to ${file}`);
-  process.exitCode = results.every((r) => r.met) ? 0 : 1;
+  process.exitCode = results.every((r) => r.met !== false) ? 0 : 1;
 } finally {
   await plane.stop();
 }
