@@ -10,7 +10,7 @@ export async function runCli(binUrl: string, argv: string[]): Promise<void> {
   // Run through kubectl, usage lines read the way the user typed the command.
   if (process.env.TRIGGER_GATEWAY_AS_KUBECTL_PLUGIN && pjson.oclif) pjson.oclif.bin = KUBECTL_PLUGIN_BIN;
   // The root help and --version, run the most by people, are printed without loading oclif.
-  const printed = printedWithoutOclif(root, pjson, pjson.oclif?.bin ?? pjson.name, argv);
+  const printed = await printedWithoutOclif(root, pjson, argv);
   if (printed !== undefined) {
     process.stdout.write(printed);
     return;

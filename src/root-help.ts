@@ -1,8 +1,6 @@
-import ansis from 'ansis';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import supportsColor from 'supports-color';
 
 /**
  * The root help (`--help`, or no arguments) and `--version`, printed without loading oclif. The help
@@ -55,17 +53,18 @@ function userThemeMayApply(pjson: CliPackage, env: NodeJS.ProcessEnv): boolean {
 
 /**
  * What the CLI prints for `argv` without oclif, or undefined when oclif has to run: for anything but the
- * root help and `--version`, and wherever the pre-rendered help might differ from oclif's.
+ * root help and `--version`, and wherever the pre-rendered help might differ from oclif's. The help is
+ * the one for the name in `pjson.oclif.bin`.
  */
-export function printedWithoutOclif(
+export async function printedWithoutOclif(
   root: string,
   pjson: CliPackage,
-  bin: string,
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
   stdout: Terminal = process.stdout,
-): string | undefined {
-  if (argv.length === 1 && argv[0] === '--version') return `${userAgent(pjson)}\n`;
+): Promise<string | undefined> {
+  const version = userAgent(pjson);
+  if (argv.length === 1 && argv[0] === '--version') return `${version}\n`;
   if (argv.length > 1 || (argv.length === 1 && argv[0] !== '--help')) return undefined;
   if (userThemeMayApply(pjson, env)) return undefined;
   let rendered: PrerenderedRootHelp;
@@ -74,10 +73,11 @@ export function printedWithoutOclif(
   } catch {
     return undefined;
   }
-  if (rendered.version !== pjson.version) return undefined;
+  if (rendered.version !== pjson.version || !Array.isArray(rendered.variants)) return undefined;
   const columns = helpColumns(env, stdout);
   // The VERSION line was rendered with a short placeholder: where the real one would wrap, ask oclif.
-  if (userAgent(pjson).length > columns - 4) return undefined;
+  if (version.length > columns - 4) return undefined;
+  const bin = pjson.oclif?.bin ?? pjson.name;
   const variant = rendered.variants.find(
     (candidate) =>
       candidate.bin === bin &&
@@ -85,11 +85,13 @@ export function printedWithoutOclif(
       (candidate.toColumns === null || columns <= candidate.toColumns),
   );
   if (!variant) return undefined;
-  const text = variant.text.replace(USER_AGENT_PLACEHOLDER, userAgent(pjson));
-  return headersAreBold() ? text : ansis.strip(text);
-}
-
-/** oclif's rule for colouring help (its colorize()), with the same two libraries deciding. */
-function headersAreBold(): boolean {
-  return Boolean(supportsColor.stdout) && Boolean(supportsColor.stderr) && ansis.bold('x') !== 'x';
+  // Loaded here, not at the top: every other command would pay for them before oclif runs.
+  const [{ default: ansis }, { default: supportsColor }] = await Promise.all([
+    import('ansis'),
+    import('supports-color'),
+  ]);
+  const text = variant.text.replace(USER_AGENT_PLACEHOLDER, version);
+  // oclif's rule for colouring help (its colorize()), with the same two libraries deciding.
+  const bold = Boolean(supportsColor.stdout) && Boolean(supportsColor.stderr) && ansis.bold('x') !== 'x';
+  return bold ? text : ansis.strip(text);
 }

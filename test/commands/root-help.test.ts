@@ -16,6 +16,8 @@ const RUN_JS = join(REPO_ROOT, 'bin', 'run.js');
 const pjson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as CliPackage;
 const DIRECT_BIN = pjson.oclif?.bin ?? pjson.name;
 const NOT_A_TTY = { isTTY: false };
+/** The package as the CLI sees it when started under `bin`'s name. */
+const named = (bin: string): CliPackage => ({ ...pjson, oclif: { ...pjson.oclif, bin } });
 const noTheme = () => ({ XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'tg-config-')) });
 /** A config folder of oclif's own makes the CLI leave the root help to oclif: what oclif itself prints. */
 const oclifItself = () => ({ TRIGGER_GATEWAY_CONFIG_DIR: mkdtempSync(join(tmpdir(), 'tg-oclif-')) });
@@ -48,14 +50,14 @@ describe('the root help and --version, printed without loading oclif', () => {
       expect(direct.exitCode).toBe(0);
       expect(plugin.stdout).toContain(`$ ${KUBECTL_PLUGIN_BIN} [COMMAND]`);
       const fast = (bin: string) =>
-        printedWithoutOclif(REPO_ROOT, pjson, bin, ['--help'], { ...env, ...noTheme() }, NOT_A_TTY);
+        printedWithoutOclif(REPO_ROOT, named(bin), ['--help'], { ...env, ...noTheme() }, NOT_A_TTY);
       // Narrower than the VERSION line, the placeholder would wrap differently: oclif renders those.
       if (userAgent(pjson).length > columns - 4) {
-        expect(fast(DIRECT_BIN)).toBeUndefined();
+        expect(await fast(DIRECT_BIN)).toBeUndefined();
         return;
       }
-      expect(fast(DIRECT_BIN)).toBe(direct.stdout);
-      expect(fast(KUBECTL_PLUGIN_BIN)).toBe(plugin.stdout);
+      expect(await fast(DIRECT_BIN)).toBe(direct.stdout);
+      expect(await fast(KUBECTL_PLUGIN_BIN)).toBe(plugin.stdout);
     },
   );
 
@@ -81,21 +83,25 @@ describe('the root help and --version, printed without loading oclif', () => {
     expect(fast).toBe(oclif);
   });
 
-  it('leaves the help to oclif when a user theme, a stale build or another command is involved', () => {
+  it('leaves the help to oclif when a user theme, a stale build or another command is involved', async () => {
     const themed = mkdtempSync(join(tmpdir(), 'tg-config-'));
     mkdirSync(join(themed, 'trigger-gateway'));
     writeFileSync(join(themed, 'trigger-gateway', 'theme.json'), '{"sectionHeader": "red"}');
     const env = { OCLIF_COLUMNS: '100' };
     const fast = (argv: string[], extra: Record<string, string>, root = REPO_ROOT, pkg = pjson) =>
-      printedWithoutOclif(root, pkg, DIRECT_BIN, argv, { ...env, ...extra }, NOT_A_TTY);
-    expect(fast(['--help'], noTheme())).toContain('COMMANDS');
-    expect(fast(['--help'], { XDG_CONFIG_HOME: themed })).toBeUndefined();
-    expect(fast(['--help'], { ...noTheme(), TRIGGER_GATEWAY_CONFIG_DIR: themed })).toBeUndefined();
-    expect(fast(['route', '--help'], noTheme())).toBeUndefined();
-    expect(fast(['--help', 'route'], noTheme())).toBeUndefined();
-    expect(fast(['route', 'list'], noTheme())).toBeUndefined();
-    expect(fast(['--help'], noTheme(), REPO_ROOT, { ...pjson, version: '99.0.0' })).toBeUndefined();
-    expect(fast(['--help'], noTheme(), mkdtempSync(join(tmpdir(), 'tg-no-dist-')))).toBeUndefined();
+      printedWithoutOclif(root, pkg, argv, { ...env, ...extra }, NOT_A_TTY);
+    expect(await fast(['--help'], noTheme())).toContain('COMMANDS');
+    expect(await fast(['--help'], { XDG_CONFIG_HOME: themed })).toBeUndefined();
+    expect(await fast(['--help'], { ...noTheme(), TRIGGER_GATEWAY_CONFIG_DIR: themed })).toBeUndefined();
+    expect(await fast(['route', '--help'], noTheme())).toBeUndefined();
+    expect(await fast(['--help', 'route'], noTheme())).toBeUndefined();
+    expect(await fast(['route', 'list'], noTheme())).toBeUndefined();
+    expect(await fast(['--help'], noTheme(), REPO_ROOT, { ...pjson, version: '99.0.0' })).toBeUndefined();
+    expect(await fast(['--help'], noTheme(), mkdtempSync(join(tmpdir(), 'tg-no-dist-')))).toBeUndefined();
+    const damaged = mkdtempSync(join(tmpdir(), 'tg-damaged-dist-'));
+    mkdirSync(join(damaged, 'dist'));
+    writeFileSync(join(damaged, PRERENDERED_HELP_FILE), JSON.stringify({ version: pjson.version }));
+    expect(await fast(['--help'], noTheme(), damaged)).toBeUndefined();
     expect(readFileSync(join(REPO_ROOT, PRERENDERED_HELP_FILE), 'utf8')).toContain(pjson.version);
   });
 
