@@ -327,7 +327,8 @@ export class KubeClient {
       params.set('sinceSeconds', String(Math.max(1, Math.ceil(options.sinceSeconds))));
     const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log?${params}`;
     const describe = { verb: 'get', resource: 'pods/log', name: pod.name, namespace: pod.namespace } as const;
-    return this.openStream(path, describe, signal, 'text/plain');
+    // The API server negotiates pods/log like any resource (JSON, YAML or protobuf), then streams plain text.
+    return this.openStream(path, describe, signal, 'application/json, */*');
   }
 
   /** A streaming GET (logs, watches), line by line; the request is under way once this resolves. */

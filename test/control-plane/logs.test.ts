@@ -36,10 +36,10 @@ describe('pod logs', () => {
   let pod: string;
 
   /** GET pods/<name>/log with `query`, as `token`. */
-  const rawLog = (name: string, query = '', token = 'admin-token') =>
+  const rawLog = (name: string, query = '', token = 'admin-token', accept?: string) =>
     new Promise<LogReply>((resolve, reject) => {
       const url = new URL(`/api/v1/namespaces/${NAMESPACE}/pods/${name}/log?${query}`, env.plane.url);
-      const headers = { Authorization: `Bearer ${token}` };
+      const headers = { Authorization: `Bearer ${token}`, ...(accept ? { Accept: accept } : {}) };
       const req = httpsRequest(url, { headers, ca: env.plane.ca }, (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -195,6 +195,21 @@ describe('pod logs', () => {
       reason: 'Forbidden',
       message: `pods "${pod}" is forbidden: User "nolog" cannot get resource "pods/log" in API group "" in the namespace "${NAMESPACE}"`,
     });
+  });
+
+  it('negotiates like the real API server: text/plain alone is refused with 406, JSON or */* get the text', async () => {
+    const refused = await rawLog(pod, '', 'admin-token', 'text/plain');
+    expect(refused.status).toBe(406);
+    expect(JSON.parse(refused.text)).toMatchObject({
+      reason: 'NotAcceptable',
+      message:
+        'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+    });
+    for (const accept of ['application/json, */*', '*/*', 'application/yaml']) {
+      const served = await rawLog(pod, '', 'admin-token', accept);
+      expect(served.status, accept).toBe(200);
+      expect(served.contentType).toBe('text/plain');
+    }
   });
 
   it('serves text/plain, empty for a pod no process runs, cut at limitBytes, and validates its options', async () => {

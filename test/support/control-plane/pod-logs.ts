@@ -45,33 +45,80 @@ interface Container {
   name: string;
 }
 
+const NEGOTIABLE = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/** pods/log is negotiated like any resource before its text is streamed: text/plain alone is a 406. */
+function checkAccept(accept: string | undefined): void {
+  if (!accept) return;
+  const ranges = accept.split(',').map((range) => range.split(';')[0]?.trim().toLowerCase() ?? '');
+  const served = ranges.some(
+    (range) => range === '*/*' || range === 'application/*' || NEGOTIABLE.includes(range),
+  );
+  if (!served) {
+    throw new ApiError(
+      406,
+      'NotAcceptable',
+      `only the following media types are accepted: ${NEGOTIABLE.join(', ')}`,
+    );
+  }
+}
+
 export function handleLog(ws: Workspace, req: ApiRequest, r: ResourceRequest): Reply {
+  checkAccept(req.headers.accept);
   const pod = ws.objects.get(r.type, r.namespace, r.name ?? '');
-  const options = logOptions(req, pod);
   // Not scheduled yet: the real server answers with an empty log.
-  if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName) return plain('');
+  if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName) {
+    logOptions(req.query, pod);
+    return plain('');
+  }
+  return podLogReply(
+    pod,
+    req.query,
+    (container) => ws.logSources?.(pod, container),
+    (gone) =>
+      ws.store.subscribe((event) => {
+        if (
+          event.type === 'DELETED' &&
+          event.resource === 'pods' &&
+          event.object.metadata.uid === pod.metadata.uid
+        )
+          gone();
+      }),
+  );
+}
+
+/**
+ * A running pod's container log as the kubelet serves it (the API server passes pods/log on to it):
+ * `query` holds the PodLogOptions; `onPodGone` ends a follow of a container no process runs.
+ */
+export function podLogReply(
+  pod: KubeObject,
+  query: URLSearchParams,
+  sourceOf: (container: string) => LogSource | undefined,
+  onPodGone: (gone: () => void) => () => void,
+): Reply {
+  const options = logOptions(query, pod);
   if (options.previous) {
     throw badRequest(
       `previous terminated container "${options.container}" in pod "${pod.metadata.name}" not found`,
     );
   }
-  const source = ws.logSources?.(pod, options.container);
+  const source = sourceOf(options.container);
   if (!options.follow) {
     const out = new LimitedOutput(options.limitBytes);
     for (const line of initialLines(source, options)) out.add(format(line, options.timestamps));
     return plain(out.text);
   }
-  return { stream: (res) => follow(ws, pod, source, options, res) };
+  return { stream: (res) => follow(source, options, res, onPodGone) };
 }
 
 const plain = (body: string): Reply => ({ status: 200, body, contentType: 'text/plain' });
 
 function follow(
-  ws: Workspace,
-  pod: KubeObject,
   source: LogSource | undefined,
   options: LogOptions,
   res: ServerResponse,
+  onPodGone: (gone: () => void) => () => void,
 ): void {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
@@ -93,10 +140,7 @@ function follow(
     stop = source.follow(write, end);
   } else {
     // Nothing runs the container: there is no more to come until the pod is gone.
-    const uid = pod.metadata.uid;
-    stop = ws.store.subscribe((event) => {
-      if (event.type === 'DELETED' && event.resource === 'pods' && event.object.metadata.uid === uid) end();
-    });
+    stop = onPodGone(end);
   }
   res.once('close', () => stop());
 }
@@ -145,8 +189,7 @@ class LimitedOutput {
 
 // Options
 
-function logOptions(req: ApiRequest, pod: KubeObject): LogOptions {
-  const q = req.query;
+function logOptions(q: URLSearchParams, pod: KubeObject): LogOptions {
   const sinceSeconds = integer(q, 'sinceSeconds');
   const sinceTime = q.get('sinceTime') ?? undefined;
   const tailLines = integer(q, 'tailLines');

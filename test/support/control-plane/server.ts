@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { Reply } from './request.ts';
+import type { Reply, Upgraded } from './request.ts';
 import type { Router } from './router.ts';
 import { ApiError } from './status.ts';
 import { CLIENT_CA_CERT, SERVER_CERT, SERVER_KEY } from './tls.ts';
@@ -115,29 +115,7 @@ function serve(
   log: RequestRecord[],
 ): void {
   const { record, reply } = route(router, req, body, log);
-  if ('upgrade' in reply) {
-    record.status = 400;
-    const text = JSON.stringify(new ApiError(400, 'BadRequest', 'Upgrade request required').toStatus());
-    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-    res.end(text);
-    return;
-  }
-  if ('stream' in reply) {
-    record.status = 200;
-    // A stream writes its own head (pods/proxy: the pod's status); the log keeps what was sent.
-    const logStatus = () => (record.status = res.statusCode);
-    res.once('finish', logStatus);
-    res.once('close', logStatus);
-    reply.stream(res);
-    return;
-  }
-  record.status = reply.status;
-  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-  res.writeHead(reply.status, {
-    'Content-Type': reply.contentType ?? 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
+  record.status = sendReply(reply, res, (status) => (record.status = status));
 }
 
 function upgrade(
@@ -149,19 +127,49 @@ function upgrade(
 ): void {
   const { record, reply } = route(router, req, Buffer.alloc(0), log);
   record.upgrade = { requested: String(req.headers.upgrade ?? '') };
+  const outcome = upgradeReply(reply, req, socket, head);
+  record.status = outcome.status;
+  if (outcome.protocol) record.upgrade.protocol = outcome.protocol;
+}
+
+/**
+ * Writes a reply to a plain request and returns its status; a stream writes its own head (pods/proxy:
+ * the pod's status), told through `streamed` once it is sent.
+ */
+export function sendReply(reply: Reply, res: ServerResponse, streamed: (status: number) => void): number {
+  if ('upgrade' in reply) {
+    const text = JSON.stringify(new ApiError(400, 'BadRequest', 'Upgrade request required').toStatus());
+    res.writeHead(400, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return 400;
+  }
+  if ('stream' in reply) {
+    const sent = () => streamed(res.statusCode);
+    res.once('finish', sent);
+    res.once('close', sent);
+    reply.stream(res);
+    return 200;
+  }
+  const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+  res.writeHead(reply.status, {
+    'Content-Type': reply.contentType ?? 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+  return reply.status;
+}
+
+/** Hands an upgrade request's connection to the reply; anything else is answered on it, which then closes. */
+export function upgradeReply(reply: Reply, req: IncomingMessage, socket: Duplex, head: Buffer): Upgraded {
   if ('upgrade' in reply) {
     try {
-      const outcome = reply.upgrade(req, socket, head);
-      record.status = outcome.status;
-      if (outcome.protocol) record.upgrade.protocol = outcome.protocol;
+      return reply.upgrade(req, socket, head);
     } catch (error) {
       console.error('control-plane: upgrade failed', error);
-      record.status = 500;
       socket.destroy();
+      return { status: 500 };
     }
-    return;
   }
-  // Anything else is answered as a plain response on the connection, which then closes.
   const [status, text, contentType] =
     'stream' in reply
       ? [
@@ -174,10 +182,10 @@ function upgrade(
           typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
           reply.contentType ?? 'application/json',
         ];
-  record.status = status;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
       `Content-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
       `Connection: close\r\n\r\n${text}`,
   );
+  return { status };
 }

@@ -53,7 +53,16 @@ function leaseBlock(): { block: number; release: () => void } {
   throw new Error(`no free 127.x.0.0/16 block left under ${LOCK_DIR}`);
 }
 
-export class AddressPlan {
+/** Hands out pod IPs and the fixed address each Service listens on. */
+export interface Addresses {
+  /** A fresh pod IP. */
+  pod(): string;
+  /** The Service's address: the same for a namespace/name for the data plane's lifetime. */
+  service(namespace: string, name: string): string;
+  close(): void;
+}
+
+export class AddressPlan implements Addresses {
   readonly block: number;
   private readonly release: () => void;
   private nextPod = 0;

@@ -28,11 +28,11 @@ import type {
   PodRuntime,
 } from '../types.ts';
 import { findHaproxyBinary } from '../../../../src/services/haproxy-check.ts';
-import { AddressPlan } from './addresses.ts';
+import { AddressPlan, type Addresses } from './addresses.ts';
 import { type DnsServer, type Lookup, startDnsServer, TYPE_A } from './dns.ts';
 import { localizeHaproxyConfig, resolvedServerNames } from './haproxy-config.ts';
 import { ContainerProcess, httpStatus, pause, tcpAccepts } from './process.ts';
-import { hasServiceAddress, readyEndpoints, ServiceProxy } from './proxy.ts';
+import { hasServiceAddress, podEndpoints, ServiceProxy, type ServiceEndpoints } from './proxy.ts';
 
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
 const DEFAULT_HAPROXY_CONFIG = '/usr/local/etc/haproxy/haproxy.cfg';
@@ -96,7 +96,7 @@ export function defaultHaproxy(): string {
 export class LocalDataPlane implements PodRuntime, DataPlane {
   private readonly haproxy: string;
   private readonly readyTimeoutMs: number;
-  private readonly addresses = new AddressPlan();
+  private readonly addresses: Addresses;
   private readonly pods = new Map<string, PodState>();
   /** "namespace/name" -> uid of the latest pod of that name. */
   private readonly latest = new Map<string, string>();
@@ -104,23 +104,27 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     for (const pod of this.pods.values()) for (const c of pod.containers) c.process?.killNow();
   };
   private store?: Store;
+  private endpoints?: ServiceEndpoints;
   private proxy?: ServiceProxy;
   private unsubscribe?: () => void;
 
+  /** `addresses`: where pods and Services get their IPs (default: a loopback block of its own). */
   constructor(
-    options: DataPlaneOptions,
+    options: DataPlaneOptions & { addresses?: Addresses },
     private readonly fallback: PodRuntime,
   ) {
+    this.addresses = options.addresses ?? new AddressPlan();
     this.haproxy = options.haproxyBin ?? defaultHaproxy();
     this.readyTimeoutMs = options.readyTimeoutMs ?? READY_TIMEOUT_MS;
     // A test process that dies without stop() must not leave HAProxy running forever.
     process.on('exit', this.killAll);
   }
 
-  /** Starts serving the workspace's Services. */
-  attach(store: Store): void {
+  /** Starts serving the store's Services, sending their traffic where `endpoints` says (default: the store's ready pods). */
+  attach(store: Store, endpoints: ServiceEndpoints = podEndpoints(store)): void {
     this.store = store;
-    const proxy = new ServiceProxy(store, this.addresses);
+    this.endpoints = endpoints;
+    const proxy = new ServiceProxy(store, this.addresses, endpoints);
     this.proxy = proxy;
     for (const svc of store.list('services')) proxy.sync(svc.metadata.namespace ?? '', svc.metadata.name);
     this.unsubscribe = store.subscribe((event) => {
@@ -263,8 +267,7 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     if (!match || !svc) return undefined;
     if (type !== TYPE_A) return [];
     if (hasServiceAddress(svc)) return [this.addresses.service(match[3] ?? '', match[1] ?? '')];
-    if (!this.store) return [];
-    return readyEndpoints(this.store, svc).map((pod) => String((pod.status as { podIP: string }).podIP));
+    return this.endpoints?.addresses(svc) ?? [];
   };
 
   private find(pod: PodRef): PodState | undefined {

@@ -1,16 +1,17 @@
 /**
  * kube-proxy: every Service (except headless and ExternalName ones) listens on its own loopback
- * address at each of its TCP ports and forwards each connection to a Ready, not terminating pod its
- * selector matches, on the targetPort (a number, or a container port's name), round robin. A Service
+ * address at each of its TCP ports and forwards each connection to one of its ready endpoints (by
+ * default a Ready, not terminating pod its selector matches, on the targetPort: a number, or a
+ * container port's name), round robin. A Service
  * without such a pod accepts the connection and closes it at once.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { resolveTargetPort } from '../pod-ports.ts';
 import type { Store } from '../store.ts';
 import type { KubeObject } from '../types.ts';
-import type { AddressPlan } from './addresses.ts';
+import type { Addresses } from './addresses.ts';
 
-interface ServicePort {
+export interface ServicePort {
   name?: string;
   port: number;
   targetPort?: number | string;
@@ -61,6 +62,28 @@ export function readyEndpoints(store: Store, svc: KubeObject): KubeObject[] {
     .filter(isReady);
 }
 
+/** Where a Service's traffic may go: what kube-proxy and the cluster DNS read. */
+export interface ServiceEndpoints {
+  /** The ready pod IPs (a headless Service's DNS answer). */
+  addresses(svc: KubeObject): string[];
+  /** The ready pod IP and port pairs behind one Service port. */
+  targets(svc: KubeObject, port: ServicePort): Array<{ ip: string; port: number }>;
+}
+
+/** Endpoints read straight from the pods in the store, as the local control plane keeps them. */
+export function podEndpoints(store: Store): ServiceEndpoints {
+  return {
+    addresses: (svc) =>
+      readyEndpoints(store, svc).map((pod) => String((pod.status as { podIP: string }).podIP)),
+    targets: (svc, servicePort) =>
+      readyEndpoints(store, svc).flatMap((pod) => {
+        const target = resolveTargetPort(pod, servicePort.targetPort, servicePort.port);
+        const ip = (pod.status as { podIP: string }).podIP;
+        return target === undefined ? [] : [{ ip, port: target }];
+      }),
+  };
+}
+
 export class ServiceProxy {
   /** By "namespace/name", then Service port. */
   private readonly listeners = new Map<string, Map<number, Listener>>();
@@ -70,7 +93,8 @@ export class ServiceProxy {
 
   constructor(
     private readonly store: Store,
-    private readonly addresses: AddressPlan,
+    private readonly addresses: Addresses,
+    private readonly endpoints: ServiceEndpoints = podEndpoints(store),
   ) {}
 
   /** Opens, keeps or closes the Service's listeners to match its current spec. */
@@ -155,14 +179,7 @@ export class ServiceProxy {
     this.track(client);
     const svc = this.store.get('services', namespace, name);
     const servicePort = svc && specOf(svc).ports?.find((p) => p.port === port);
-    const targets =
-      svc && servicePort
-        ? readyEndpoints(this.store, svc).flatMap((pod) => {
-            const target = resolveTargetPort(pod, servicePort.targetPort, port);
-            const ip = (pod.status as { podIP: string }).podIP;
-            return target === undefined ? [] : [{ ip, port: target }];
-          })
-        : [];
+    const targets = svc && servicePort ? this.endpoints.targets(svc, servicePort) : [];
     const target = targets[this.turn++ % Math.max(1, targets.length)];
     if (!target) {
       client.destroy();

@@ -54,6 +54,11 @@ export function handlePortForward(ws: Workspace, req: ApiRequest, r: ResourceReq
   if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName) {
     throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
   }
+  return portForwardReply(pod, req);
+}
+
+/** Forwards the request's connections to the pod's IP, as the kubelet does for the API server. */
+export function portForwardReply(pod: KubeObject, req: Pick<ApiRequest, 'headers' | 'query'>): Reply {
   const transport = transportFor(req);
   const target = targetOf(pod);
   return {
@@ -87,7 +92,7 @@ export function handlePortForward(ws: Workspace, req: ApiRequest, r: ResourceReq
   };
 }
 
-function transportFor(req: ApiRequest): Transport {
+function transportFor(req: Pick<ApiRequest, 'headers' | 'query'>): Transport {
   const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
   if (upgrade === 'websocket') {
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')

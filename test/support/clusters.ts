@@ -1,0 +1,107 @@
+/**
+ * The control planes a scenario runs on, as a table: one test body, a list of control planes (as
+ * Kubernetes' and kcp's e2e frameworks do). `npm test`'s fast run has the local control plane of
+ * test/support (with its data plane when HAProxy is installed); the real run (vitest.real.config.ts)
+ * has the real kube-apiserver, kube-controller-manager, scheduler, etcd and node agent of test/real,
+ * shared by the whole run. Scenarios read and assert through the API only, so both answer alike.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as yaml from 'js-yaml';
+import { KubeClient } from '../../src/kube/client.ts';
+import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
+import { startControlPlane, type ControlPlane } from './control-plane/index.ts';
+import { findHaproxy } from './haproxy.ts';
+import { kubeconfigForUser } from './kubeconfig.ts';
+
+/** Set by the real run's global setup: the shared real control plane's admin kubeconfig. */
+export const REAL_KUBECONFIG_ENV = 'TG_REAL_KUBECONFIG';
+
+export interface ClusterUnderTest {
+  readonly name: 'local' | 'real';
+  /** The API server's URL and CA. */
+  readonly url: string;
+  readonly ca: string;
+  /** A kubeconfig with cluster-admin rights. */
+  readonly kubeconfig: string;
+  /** A cluster-admin client for reading back what the commands did. */
+  readonly kube: KubeClient;
+  /** Whether gateway pods run real HAProxy (always on the real control plane). */
+  readonly runsHaproxy: boolean;
+  /** A kubeconfig whose user is whoever `token` authenticates as. */
+  kubeconfigWithToken(token: string): string;
+  close(): Promise<void>;
+}
+
+export interface ControlPlaneRow {
+  name: 'local' | 'real';
+  connect(): Promise<ClusterUnderTest>;
+}
+
+function clientFor(kubeconfig: string): KubeClient {
+  return new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 30_000 }));
+}
+
+const local: ControlPlaneRow = {
+  name: 'local',
+  async connect() {
+    const haproxy = findHaproxy() !== undefined;
+    const plane: ControlPlane = haproxy
+      ? await startControlPlane({ dataPlane: true })
+      : await startControlPlane();
+    const kubeconfig = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-cluster-')), 'kubeconfig'));
+    const kube = clientFor(kubeconfig);
+    return {
+      name: 'local',
+      url: plane.url,
+      ca: plane.ca,
+      kubeconfig,
+      kube,
+      runsHaproxy: haproxy,
+      kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
+      close: async () => {
+        await kube.close();
+        await plane.stop();
+      },
+    };
+  },
+};
+
+const real = (kubeconfig: string): ControlPlaneRow => ({
+  name: 'real',
+  async connect() {
+    const config = yaml.load(readFileSync(kubeconfig, 'utf8')) as {
+      clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>;
+    };
+    const cluster = config.clusters[0]?.cluster;
+    if (!cluster) throw new Error(`${kubeconfig} names no cluster`);
+    const plane = {
+      url: cluster.server,
+      ca: Buffer.from(cluster['certificate-authority-data'], 'base64').toString(),
+    };
+    const kube = clientFor(kubeconfig);
+    return {
+      name: 'real',
+      ...plane,
+      kubeconfig,
+      kube,
+      runsHaproxy: true,
+      kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
+      close: () => kube.close(),
+    };
+  },
+});
+
+/** The control planes of this run: the real one in the real run, the local one otherwise. */
+export function controlPlanes(): ControlPlaneRow[] {
+  const kubeconfig = process.env[REAL_KUBECONFIG_ENV];
+  return kubeconfig ? [real(kubeconfig)] : [local];
+}
+
+let serial = 0;
+/** A namespace name no other test of this run uses. */
+export function freshNamespace(prefix: string): string {
+  serial += 1;
+  return `${prefix}-${process.pid.toString(36)}-${serial}`;
+}
