@@ -1,0 +1,51 @@
+/**
+ * vitest globalSetup of vitest.real.config.ts: builds and starts ONE real control plane for the
+ * run and hands the tests its admin kubeconfig through provide/inject ('realControlPlane');
+ * the teardown stops it. The node agent runs when test/real/node-agent/main.ts exists.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildRealBinaries } from './binaries.ts';
+import { NODE_AGENT, startRealControlPlane } from './environment.ts';
+
+export interface ProvidedRealControlPlane {
+  /** https://127.0.0.1:PORT */
+  url: string;
+  /** The cluster CA, PEM. */
+  ca: string;
+  /** An admin kubeconfig (client certificate, O=system:masters). */
+  kubeconfig: string;
+  nodeName: string;
+  /** Whether the node agent runs (pods get scheduled and start). */
+  node: boolean;
+  index: number;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    realControlPlane: ProvidedRealControlPlane;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => process.stderr.write(`[real control plane] ${line}\n`);
+  const binaries = await buildRealBinaries({ log });
+  log(`go build: ${binaries.seconds.toFixed(1)}s`);
+  const node = existsSync(NODE_AGENT);
+  const started = performance.now();
+  const plane = await startRealControlPlane({ binaries, node, log });
+  log(
+    `started in ${((performance.now() - started) / 1000).toFixed(1)}s (index ${plane.index}, node agent ${node ? 'on' : 'off'})`,
+  );
+  const kubeconfig = plane.writeKubeconfig(join(plane.dir, 'admin.kubeconfig'));
+  project.provide('realControlPlane', {
+    url: plane.url,
+    ca: plane.ca,
+    kubeconfig,
+    nodeName: plane.nodeName,
+    node,
+    index: plane.index,
+  });
+  return () => plane.stop();
+}
