@@ -9,14 +9,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
+import { inject } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import { startControlPlane, type ControlPlane } from './control-plane/index.ts';
 import { findHaproxy } from './haproxy.ts';
 import { kubeconfigForUser } from './kubeconfig.ts';
-
-/** Set by the real run's global setup: the shared real control plane's admin kubeconfig. */
-export const REAL_KUBECONFIG_ENV = 'TG_REAL_KUBECONFIG';
 
 export interface ClusterUnderTest {
   readonly name: 'local' | 'real';
@@ -72,14 +70,17 @@ const real = (kubeconfig: string): ControlPlaneRow => ({
   name: 'real',
   async connect() {
     const config = yaml.load(readFileSync(kubeconfig, 'utf8')) as {
-      clusters: Array<{ cluster: { server: string; 'certificate-authority-data': string } }>;
+      clusters: Array<{
+        cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string };
+      }>;
     };
     const cluster = config.clusters[0]?.cluster;
     if (!cluster) throw new Error(`${kubeconfig} names no cluster`);
-    const plane = {
-      url: cluster.server,
-      ca: Buffer.from(cluster['certificate-authority-data'], 'base64').toString(),
-    };
+    const caFile = cluster['certificate-authority'];
+    const ca = caFile
+      ? readFileSync(caFile, 'utf8')
+      : Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString();
+    const plane = { url: cluster.server, ca };
     const kube = clientFor(kubeconfig);
     return {
       name: 'real',
@@ -93,10 +94,13 @@ const real = (kubeconfig: string): ControlPlaneRow => ({
   },
 });
 
-/** The control planes of this run: the real one in the real run, the local one otherwise. */
+/**
+ * The control planes of this run: the real one where the real run's global setup provides it
+ * (test/real/global-setup.ts), the local one otherwise.
+ */
 export function controlPlanes(): ControlPlaneRow[] {
-  const kubeconfig = process.env[REAL_KUBECONFIG_ENV];
-  return kubeconfig ? [real(kubeconfig)] : [local];
+  const provided = inject('realControlPlane') as { kubeconfig: string } | undefined;
+  return provided ? [real(provided.kubeconfig)] : [local];
 }
 
 let serial = 0;
