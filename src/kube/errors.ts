@@ -23,6 +23,8 @@ export class KubeHttpError extends Error {
 interface StatusBody {
   message?: string;
   reason?: string;
+  /** A cause's type travels as `reason` (metav1.StatusCause). */
+  details?: { causes?: Array<{ reason?: string }> };
 }
 
 const TLS_CODES = new Set([
@@ -129,6 +131,18 @@ function explainHttpError(
         },
       );
     case 403: {
+      // NamespaceLifecycle's 403: no permission is missing, the namespace is on its way out.
+      if (status.details?.causes?.some((cause) => cause.reason === 'NamespaceTerminating')) {
+        const namespace = request.namespace ?? 'the namespace';
+        return new GatewayError(`namespace ${namespace} is being deleted`, {
+          why: `${serverSays}; Kubernetes removes everything in it before the namespace itself goes`,
+          next: [
+            `kubectl ${ctx} wait --for=delete namespace/${namespace} --timeout=5m`,
+            'then run the same command again',
+          ],
+          exitCode: ExitCode.clusterState,
+        });
+      }
       const ns = request.namespace ? ` -n ${request.namespace}` : '';
       return new GatewayError(`not allowed to ${request.verb} ${describeTarget(request)} (403 Forbidden)`, {
         why: serverSays,

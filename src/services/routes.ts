@@ -14,6 +14,7 @@ import {
   unifiedDiff,
 } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { apiStatusOf } from '../kube/errors.ts';
 import { type ConfigMapObject, updateConfigMapWithRetry } from '../kube/read-modify-write.ts';
 import { waitForRollout } from '../kube/rollout.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, CONFIG_KEY } from '../manifests/render.ts';
@@ -242,16 +243,24 @@ export async function listGatewayRoutes(kube: KubeClient, location: GatewayLocat
     ...new Set(routes.flatMap((route) => (route.service ? [route.service.namespace] : []))),
   ];
   const existing = new Set<string>();
+  // A user whose rights end at the gateway's namespace still gets the routes; what may not be looked at is unknown.
+  const unreadable = new Set<string>();
   await Promise.all(
     namespaces.map(async (namespace) => {
-      for (const service of await kube.list('v1', 'Service', { namespace }))
-        existing.add(`${namespace}/${service.metadata.name}`);
+      try {
+        for (const service of await kube.list('v1', 'Service', { namespace }))
+          existing.add(`${namespace}/${service.metadata.name}`);
+      } catch (error) {
+        if (apiStatusOf(error)?.code !== 403) throw error;
+        unreadable.add(namespace);
+      }
     }),
   );
   return routes.map((route) => ({
     ...route,
-    serviceExists: route.service
-      ? existing.has(`${route.service.namespace}/${route.service.name}`)
-      : undefined,
+    serviceExists:
+      route.service && !unreadable.has(route.service.namespace)
+        ? existing.has(`${route.service.namespace}/${route.service.name}`)
+        : undefined,
   }));
 }

@@ -12,7 +12,9 @@ import * as yaml from 'js-yaml';
 import { inject } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
-import { startControlPlane, type ControlPlane } from './control-plane/index.ts';
+import { runExecutable } from './cli.ts';
+import { startControlPlane, type ControlPlane, type UserSpec } from './control-plane/index.ts';
+import { DEFAULT_TOKEN } from './control-plane/kubeconfig.ts';
 import { findHaproxy } from './haproxy.ts';
 import { kubeconfigForUser } from './kubeconfig.ts';
 
@@ -29,6 +31,12 @@ export interface ClusterUnderTest {
   readonly runsHaproxy: boolean;
   /** A kubeconfig whose user is whoever `token` authenticates as. */
   kubeconfigWithToken(token: string): string;
+  /**
+   * A kubeconfig for a user who may read but not write in `namespace`: on the real control plane a
+   * ServiceAccount bound to the built-in `view` ClusterRole, with a TokenRequest token; locally a
+   * user whose writes the control plane denies.
+   */
+  readOnlyKubeconfig(namespace: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,13 +49,17 @@ function clientFor(kubeconfig: string): KubeClient {
   return new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 30_000 }));
 }
 
+const READER_TOKEN = 'reader';
+const WRITES = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+
 const local: ControlPlaneRow = {
   name: 'local',
   async connect() {
     const haproxy = findHaproxy() !== undefined;
+    const users: Record<string, UserSpec> = { [DEFAULT_TOKEN]: { name: 'admin' } };
     const plane: ControlPlane = haproxy
-      ? await startControlPlane({ dataPlane: true })
-      : await startControlPlane();
+      ? await startControlPlane({ dataPlane: true, users })
+      : await startControlPlane({ users });
     const kubeconfig = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-cluster-')), 'kubeconfig'));
     const kube = clientFor(kubeconfig);
     return {
@@ -58,6 +70,16 @@ const local: ControlPlaneRow = {
       kube,
       runsHaproxy: haproxy,
       kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
+      readOnlyKubeconfig: async (namespace) => {
+        const token = `${READER_TOKEN}-${namespace}`;
+        // The Authenticator reads this same object: the user exists from now on.
+        users[token] = {
+          name: `system:serviceaccount:${namespace}:reader`,
+          deny: WRITES.map((verb) => ({ verb })),
+          onlyNamespace: namespace,
+        };
+        return kubeconfigForUser(plane, { token });
+      },
       close: async () => {
         await kube.close();
         await plane.stop();
@@ -89,6 +111,26 @@ const real = (kubeconfig: string): ControlPlaneRow => ({
       kube,
       runsHaproxy: true,
       kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
+      readOnlyKubeconfig: async (namespace) => {
+        const admin = (...args: string[]) =>
+          runExecutable('kubectl', [...args, '-n', namespace], { KUBECONFIG: kubeconfig });
+        for (const args of [
+          ['create', 'serviceaccount', 'reader'],
+          [
+            'create',
+            'rolebinding',
+            'reader-view',
+            '--clusterrole=view',
+            `--serviceaccount=${namespace}:reader`,
+          ],
+        ]) {
+          const made = await admin(...args);
+          if (made.exitCode !== 0 && !made.stderr.includes('AlreadyExists')) throw new Error(made.stderr);
+        }
+        const token = await admin('create', 'token', 'reader', '--duration=1h');
+        if (token.exitCode !== 0) throw new Error(token.stderr);
+        return kubeconfigForUser(plane, { token: token.stdout.trim() });
+      },
       close: () => kube.close(),
     };
   },

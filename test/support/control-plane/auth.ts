@@ -58,7 +58,11 @@ export const workspaceDenied = (user: UserSpec, workspace: string) =>
 /** `workspace`: the path of the kcp workspace addressed; rules naming another workspace do not apply. */
 export function authorize(user: UserSpec, access: Access, workspace?: string): void {
   const resource = access.subresource ? `${access.type.plural}/${access.subresource}` : access.type.plural;
-  if (!(user.deny ?? []).some((rule) => matches(rule, access, resource, workspace))) return;
+  // As RBAC's request info has it, namespaces/<name> lies in namespace <name>.
+  const namespace =
+    access.type.plural === 'namespaces' && access.type.group === '' ? access.name : access.namespace;
+  const confined = user.onlyNamespace !== undefined && namespace !== user.onlyNamespace;
+  if (!confined && !(user.deny ?? []).some((rule) => matches(rule, access, resource, workspace))) return;
   const scope = access.namespace ? `in the namespace "${access.namespace}"` : 'at the cluster scope';
   throw forbidden(
     access.type,

@@ -8,7 +8,7 @@ import { applyDefaults } from './defaults.ts';
 import { clone, deepEqual, timestamp } from './json.ts';
 import { apiVersionOf, findByPlural, type ResourceType } from './resources.ts';
 import type { Predicate } from './selectors.ts';
-import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './status.ts';
+import { alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound } from './status.ts';
 import type { Store } from './store.ts';
 import type { KubeObject } from './types.ts';
 import { nameProblem, randomSuffix } from './validation.ts';
@@ -205,11 +205,21 @@ export class Objects {
     const ns = this.store.get('namespaces', undefined, namespace);
     if (!ns) throw notFound(namespaces, namespace);
     if (ns.metadata.deletionTimestamp) {
-      throw forbidden(
+      const refused = forbidden(
         type,
         name,
         `unable to create new content in namespace ${namespace} because it is being terminated`,
       );
+      // NamespaceLifecycle's own cause, which clients read to tell this 403 from RBAC's.
+      const cause = {
+        reason: 'NamespaceTerminating',
+        message: `namespace ${namespace} is being terminated`,
+        field: 'metadata.namespace',
+      };
+      throw new ApiError(refused.code, refused.reason, refused.message, {
+        ...refused.details,
+        causes: [cause],
+      });
     }
   }
 }

@@ -31,6 +31,11 @@ export interface AccessRule {
 export interface UserSpec {
   name: string;
   deny?: AccessRule[];
+  /**
+   * The only namespace the user may touch, as for a user whose rights come from a RoleBinding there:
+   * any other namespace, and anything cluster-scoped, is forbidden.
+   */
+  onlyNamespace?: string;
 }
 
 export interface PodRuntime {

@@ -1,0 +1,151 @@
+/**
+ * What the cluster refuses, on each control plane of the run: a user who may only read, an object
+ * of someone else's in the way, a namespace on its way out. Each refusal names the problem and the
+ * next command, exits with its documented code, and leaves the cluster exactly as it was.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Install from '../../src/commands/install.ts';
+import RouteAdd from '../../src/commands/route/add.ts';
+import RouteList from '../../src/commands/route/list.ts';
+import type { KubeObject } from '../../src/manifests/types.ts';
+import { runCommand, runExecutable } from '../support/cli.ts';
+import { type ClusterUnderTest, controlPlanes, freshNamespace } from '../support/clusters.ts';
+import { eventually } from '../support/eventually.ts';
+
+describe.each(controlPlanes())('refusals on the $name control plane', (row) => {
+  let cluster: ClusterUnderTest;
+
+  const kubectl = (...args: string[]) => runExecutable('kubectl', args, { KUBECONFIG: cluster.kubeconfig });
+  const as = (kubeconfig: string, command: Parameters<typeof runCommand>[0], ...args: string[]) =>
+    runCommand(command, ['--kubeconfig', kubeconfig, ...args]);
+  /** Every object of the kinds install writes, in `namespace`, with its resourceVersion. */
+  const fingerprint = async (namespace: string) => {
+    const kinds: Array<[string, string]> = [
+      ['v1', 'ConfigMap'],
+      ['v1', 'Service'],
+      ['v1', 'ServiceAccount'],
+      ['apps/v1', 'Deployment'],
+      ['policy/v1', 'PodDisruptionBudget'],
+      ['networking.k8s.io/v1', 'Ingress'],
+    ];
+    const lists = await Promise.all(
+      kinds.map(([apiVersion, kind]) => cluster.kube.list(apiVersion, kind, { namespace })),
+    );
+    return lists
+      .flat()
+      .map((o) => `${o.kind}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+      .sort();
+  };
+
+  beforeAll(async () => {
+    cluster = await row.connect();
+  });
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('a user who may only read lists routes, and is refused route add with the verb and resource named', async () => {
+    const ns = freshNamespace('tg-reader');
+    const installed = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const routed = await as(
+      cluster.kubeconfig,
+      RouteAdd,
+      '-n',
+      ns,
+      '/gitlab',
+      'el-gitlab.ci:8080',
+      '--no-wait',
+    );
+    expect(routed.exitCode, routed.stderr).toBe(0);
+    const reader = await cluster.readOnlyKubeconfig(ns);
+
+    const listed = await as(reader, RouteList, '-n', ns);
+    expect(listed.exitCode, listed.stderr).toBe(0);
+    // The Service it routes to lies outside what the user may read: listed as unknown, not an error.
+    expect(listed.stdout).toMatch(/\/gitlab\s+el-gitlab\.ci:8080\s+tool\s+-/);
+
+    const configMap = () =>
+      cluster.kube.read({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'trigger-gateway-haproxy',
+        namespace: ns,
+      });
+    const before = await configMap();
+    const refused = await as(reader, RouteAdd, '-n', ns, '/github', 'el-github.ci:8080', '--no-wait');
+    expect(refused.exitCode).toBe(6);
+    expect(refused.stderr).toMatch(
+      new RegExp(`not allowed to (update|patch) configmaps/trigger-gateway-haproxy in namespace ${ns}`),
+    );
+    expect(refused.stderr).toContain('auth can-i');
+    expect((await configMap())?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
+  });
+
+  it('a user who may only read is refused install before anything is written', async () => {
+    const ns = freshNamespace('tg-reader-install');
+    const made = await kubectl('create', 'namespace', ns);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const reader = await cluster.readOnlyKubeconfig(ns);
+    const before = await fingerprint(ns);
+    const refused = await as(reader, Install, '-n', ns, '--no-wait');
+    expect(refused.exitCode).toBe(6);
+    expect(refused.stderr).toMatch(/not allowed to \w+ \S+ in namespace/);
+    expect(await fingerprint(ns)).toEqual(before);
+  });
+
+  it('refuses to install over an object it did not create, and changes nothing', async () => {
+    const ns = freshNamespace('tg-foreign');
+    expect((await kubectl('create', 'namespace', ns)).exitCode).toBe(0);
+    const theirs = await kubectl(
+      'create',
+      'configmap',
+      'trigger-gateway-haproxy',
+      '-n',
+      ns,
+      '--from-literal=haproxy.cfg=# mine',
+    );
+    expect(theirs.exitCode, theirs.stderr).toBe(0);
+    const before = await fingerprint(ns);
+    const refused = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait');
+    expect(refused.exitCode).toBe(7);
+    expect(refused.stderr).toContain(
+      `configmap/trigger-gateway-haproxy already exists and was not created by trigger-gateway`,
+    );
+    expect(await fingerprint(ns)).toEqual(before);
+  });
+
+  it('says a namespace is being deleted, and how to wait for it, instead of blaming permissions', async () => {
+    const ns = freshNamespace('tg-leaving');
+    expect((await kubectl('create', 'namespace', ns)).exitCode).toBe(0);
+    // A finalizer nobody removes keeps the namespace Terminating for as long as the test needs.
+    await cluster.kube.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'held', namespace: ns, finalizers: ['example.com/hold'] },
+      data: {},
+    } as KubeObject);
+    expect((await kubectl('delete', 'namespace', ns, '--wait=false')).exitCode).toBe(0);
+    await eventually(async () => {
+      const namespace = await cluster.kube.read<KubeObject & { status?: { phase?: string } }>({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        name: ns,
+      });
+      expect(namespace?.status?.phase).toBe('Terminating');
+    });
+    try {
+      const refused = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait');
+      expect(refused.exitCode).toBe(7);
+      expect(refused.stderr).toContain(`namespace ${ns} is being deleted`);
+      expect(refused.stderr).toContain(`wait --for=delete namespace/${ns}`);
+      expect(refused.stderr).not.toContain('auth can-i');
+    } finally {
+      await cluster.kube.mergePatch(
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'held', namespace: ns },
+        { metadata: { finalizers: null } },
+      );
+    }
+  });
+});
