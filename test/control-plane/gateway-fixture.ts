@@ -66,8 +66,8 @@ export function gatewayConfigObjects(objects: KubeObject[], cfg: string, replica
   return [configMap, deployment];
 }
 
-/** A plain Deployment + Service of the echo image under another name, in `namespace`. */
-export function echoBackend(name: string, namespace: string): KubeObject[] {
+/** A plain Deployment + Service of the echo image under another name, in `namespace`, on `ports`. */
+export function echoBackend(name: string, namespace: string, ports: number[] = [80]): KubeObject[] {
   const labels = { app: name };
   return [
     {
@@ -96,7 +96,14 @@ export function echoBackend(name: string, namespace: string): KubeObject[] {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
+      spec: {
+        selector: labels,
+        ports: ports.map((port, index) => ({
+          name: index === 0 ? 'http' : `http-${port}`,
+          port,
+          targetPort: 'http',
+        })),
+      },
     },
   ];
 }
