@@ -126,7 +126,7 @@ export async function checkConfig(
       local = local.replaceAll(original, copy);
     }
     // The product's own check rewrites the config the same way: no DNS lookups at check time.
-    writeFileSync(path, configForCheck(local, path));
+    writeFileSync(path, configForCheck(local));
     return await new Promise((resolve) => {
       execFile(haproxy, ['-c', '-f', path], { timeout: 30_000 }, (error, stdout, stderr) => {
         resolve({ ok: error === null, output: `${stdout}${stderr}` });
