@@ -14,6 +14,8 @@ import {
   HAND_MADE_LAYOUTS,
   type HandMadeLayout,
   handMadeGateway,
+  UNREADABLE_LAYOUTS,
+  unreadableGateway,
 } from '../control-plane/hand-made-gateway.ts';
 
 const NS = 'trigger-gateway';
@@ -418,17 +420,9 @@ describe('a hand-made gateway whose pods do not read the ConfigMap as mounted', 
     'utf8',
   );
 
-  /** The reference gateway with its Deployment's pod spec changed by `change`. */
-  function putGateway(
-    change: (spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> }) => void,
-  ) {
+  function putGateway(change: Parameters<typeof unreadableGateway>[2]) {
     plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: legacy } });
-    for (const object of handMadeGateway(legacy, HAND_MADE_LAYOUTS[1] as HandMadeLayout, handWritten)) {
-      if (object.kind === 'Deployment') {
-        change((object.spec as { template: { spec: never } }).template.spec);
-      }
-      plane.put(object);
-    }
+    for (const object of unreadableGateway(legacy, handWritten, change)) plane.put(object);
   }
 
   async function rolledOut(): Promise<void> {
@@ -436,61 +430,7 @@ describe('a hand-made gateway whose pods do not read the ConfigMap as mounted', 
     expect(status.stdout).toContain('successfully rolled out');
   }
 
-  const cases: Array<[string, Parameters<typeof putGateway>[0], string[]]> = [
-    [
-      'an init container copies the config into an emptyDir',
-      (spec) => {
-        spec.initContainers = [
-          {
-            name: 'copy-config',
-            image: 'busybox:1.36',
-            command: ['cp', '/config/haproxy.cfg', '/work/haproxy.cfg'],
-            volumeMounts: [
-              { name: 'config', mountPath: '/config' },
-              { name: 'work', mountPath: '/work' },
-            ],
-          },
-        ];
-        spec.volumes = [...(spec.volumes as unknown[]), { name: 'work', emptyDir: {} }];
-        (spec.containers[0] as Record<string, unknown>).volumeMounts = [
-          { name: 'work', mountPath: '/usr/local/etc/haproxy' },
-        ];
-      },
-      [
-        'error: deployment/gateway: container gateway reads /usr/local/etc/haproxy/haproxy.cfg from volume work (emptyDir) mounted at /usr/local/etc/haproxy, not from configmap/haproxy-config',
-        'init container copy-config mounts configmap/haproxy-config',
-      ],
-    ],
-    [
-      'the config is assembled from several keys',
-      (spec) => {
-        Object.assign(spec.containers[0] as object, {
-          command: ['haproxy', '-f', '/etc/haproxy/global.cfg', '-f', '/etc/haproxy/haproxy.cfg'],
-          volumeMounts: [{ name: 'config', mountPath: '/etc/haproxy' }],
-        });
-      },
-      [
-        'error: deployment/gateway: container gateway assembles its config from several files: /etc/haproxy/global.cfg, /etc/haproxy/haproxy.cfg',
-      ],
-    ],
-    [
-      'the container that runs haproxy does not mount the ConfigMap',
-      (spec) => {
-        (spec.containers[0] as Record<string, unknown>).volumeMounts = [];
-        spec.containers.push({
-          name: 'config-reloader',
-          image: 'example/reloader:1',
-          volumeMounts: [{ name: 'config', mountPath: '/config' }],
-        });
-      },
-      [
-        'error: deployment/gateway: container gateway reads /usr/local/etc/haproxy/haproxy.cfg from its image (no volume is mounted there), not from configmap/haproxy-config',
-        'only container config-reloader mounts configmap/haproxy-config',
-      ],
-    ],
-  ];
-
-  for (const [name, change, messages] of cases) {
+  for (const { name, change, found, why } of UNREADABLE_LAYOUTS) {
     it(`${name}: exit 7 before anything is written, saying what was found and what to do`, async () => {
       putGateway(change);
       await rolledOut();
@@ -503,7 +443,8 @@ describe('a hand-made gateway whose pods do not read the ConfigMap as mounted', 
       for (const [command, ...args] of commands) {
         const result = await run(command, ...args, '-n', legacy);
         expect(result.exitCode, result.stderr).toBe(7);
-        for (const message of messages) expect(result.stderr).toContain(message);
+        expect(result.stderr).toContain(`error: deployment/gateway: ${found}\n`);
+        expect(result.stderr).toContain(`  why: ${why}; `);
         expect(result.stderr).toContain('nothing was written');
         expect(result.stderr).toContain(
           'try: mount configmap/haproxy-config in container gateway (a directory, or haproxy.cfg with subPath) and start haproxy with -f on that file',

@@ -9,7 +9,12 @@ import { CONFIG_DIR, CONFIG_PATH } from '../../src/haproxy/gateway-config.ts';
 import { loadBundledManifests } from '../../src/manifests/render.ts';
 import type { KubeObject } from '../../src/manifests/types.ts';
 import { findConfigMount } from '../../src/services/config-mount.ts';
-import { HAND_MADE_LAYOUTS, handMadeGateway } from '../control-plane/hand-made-gateway.ts';
+import {
+  HAND_MADE_LAYOUTS,
+  handMadeGateway,
+  UNREADABLE_LAYOUTS,
+  unreadableGateway,
+} from '../control-plane/hand-made-gateway.ts';
 
 const configMap = (keys: string[] = ['haproxy.cfg']) => ({
   name: 'haproxy-config',
@@ -116,59 +121,17 @@ describe('layouts route edits reach', () => {
 });
 
 describe('layouts route edits cannot reach are refused, naming what was found', () => {
-  it('an init container copies the config into an emptyDir', () => {
-    const { message, why, next } = refusal(
-      deployment({
-        initContainers: [
-          {
-            name: 'copy-config',
-            image: 'busybox',
-            command: ['cp', '/src/haproxy.cfg', '/work/haproxy.cfg'],
-            volumeMounts: [
-              { name: 'config', mountPath: '/src' },
-              { name: 'work', mountPath: '/work' },
-            ],
-          },
-        ],
-        containers: [
-          haproxyContainer({
-            command: ['haproxy', '-f', '/usr/local/etc/haproxy/haproxy.cfg'],
-            volumeMounts: [{ name: 'work', mountPath: '/usr/local/etc/haproxy' }],
-          }),
-        ],
-        volumes: [configVolume, { name: 'work', emptyDir: {} }],
-      }),
+  it.each(UNREADABLE_LAYOUTS.map((layout) => [layout.name, layout] as const))('%s', (_name, layout) => {
+    const object = unreadableGateway('legacy', '', layout.change).find((one) => one.kind === 'Deployment');
+    const { message, why, next } = refusal(object as KubeObject, ['haproxy.cfg', 'global.cfg']);
+    expect(message).toBe(`deployment/gateway: ${layout.found}`);
+    expect(why).toBe(
+      `${layout.why}; route edits change key haproxy.cfg of configmap/haproxy-config, so nothing was written`,
     );
-    expect(message).toBe(
-      'deployment/gateway: container gateway reads /usr/local/etc/haproxy/haproxy.cfg from volume work (emptyDir) mounted at /usr/local/etc/haproxy, not from configmap/haproxy-config',
-    );
-    expect(why).toContain(
-      'init container copy-config mounts configmap/haproxy-config, so that file is a copy made at start',
-    );
-    expect(why).toContain('nothing was written');
     expect(next).toEqual([
       'mount configmap/haproxy-config in container gateway (a directory, or haproxy.cfg with subPath) and start haproxy with -f on that file',
       'kubectl -n legacy edit deployment gateway',
     ]);
-  });
-
-  it('a config assembled from several keys', () => {
-    const { message, why } = refusal(
-      deployment({
-        containers: [
-          haproxyContainer({
-            command: ['haproxy', '-f', '/etc/haproxy/global.cfg', '-f', '/etc/haproxy/haproxy.cfg'],
-            volumeMounts: [{ name: 'config', mountPath: '/etc/haproxy' }],
-          }),
-        ],
-        volumes: [configVolume],
-      }),
-      ['global.cfg', 'haproxy.cfg'],
-    );
-    expect(message).toBe(
-      'deployment/gateway: container gateway assembles its config from several files: /etc/haproxy/global.cfg, /etc/haproxy/haproxy.cfg',
-    );
-    expect(why).toContain('cannot tell how the others combine with it');
   });
 
   it('-f on a directory that holds several .cfg keys', () => {
