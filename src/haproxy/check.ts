@@ -16,7 +16,14 @@ import {
   SECTION_KEYWORDS,
 } from './config-text.ts';
 import { type ConfigContext, InvalidConfigError } from './errors.ts';
-import { BACKENDS_BEGIN, BACKENDS_END, ROUTES_BEGIN, ROUTES_END } from './names.ts';
+import {
+  BACKENDS_BEGIN,
+  BACKENDS_END,
+  ROUTES_BEGIN,
+  ROUTES_END,
+  routeMapRule,
+  routeMapRulePath,
+} from './names.ts';
 
 /** One line of the route map: `<path>/ <backend>` ("/" for the root route). */
 export interface MapEntry {
@@ -35,6 +42,8 @@ export interface GatewayBlocks {
   backendsEnd: number;
   /** The frontend (or listen) section holding the routes block. */
   frontend: Section;
+  /** The `use_backend` rule in that section that reads the route map, and the file it reads it from. */
+  mapRule: { line: number; path: string } | undefined;
 }
 
 export interface GatewayLayout {
@@ -158,7 +167,7 @@ function checkRoutesBlock(
   checker: Checker,
   begin: number,
   end: number,
-): Omit<GatewayBlocks, 'backendsBegin' | 'backendsEnd'> & { mapEntries: MapEntry[] } {
+): Omit<GatewayBlocks, 'backendsBegin' | 'backendsEnd' | 'mapRule'> & { mapEntries: MapEntry[] } {
   const frontend = checker.section(begin);
   if (!frontend || (frontend.keyword !== 'frontend' && frontend.keyword !== 'listen')) {
     checker.fail('the routes block must be inside a frontend (or listen) section', checker.line(begin));
@@ -234,6 +243,16 @@ function checkBackendsBlock(checker: Checker, begin: number, end: number): void 
   }
 }
 
+/** The first rule of the section that reads a route map the way the tool writes it. */
+function findMapRule(checker: Checker, section: Section): GatewayBlocks['mapRule'] {
+  for (let index = section.header + 1; index < section.end; index++) {
+    const line = checker.line(index);
+    const path = line.disabled ? undefined : routeMapRulePath(line.words);
+    if (path !== undefined) return { line: index, path };
+  }
+  return undefined;
+}
+
 function collectBackends(checker: Checker): Map<string, Section> {
   const backends = new Map<string, Section>();
   for (const section of checker.text.sections) {
@@ -303,7 +322,12 @@ export function inspectGatewayConfig(cfg: string, context: ConfigContext = {}): 
     checkMarkerOrder(checker, marks);
     const { mapEntries: entries, ...routes } = checkRoutesBlock(checker, marks.routesBegin, marks.routesEnd);
     checkBackendsBlock(checker, marks.backendsBegin, marks.backendsEnd);
-    blocks = { ...routes, backendsBegin: marks.backendsBegin, backendsEnd: marks.backendsEnd };
+    blocks = {
+      ...routes,
+      backendsBegin: marks.backendsBegin,
+      backendsEnd: marks.backendsEnd,
+      mapRule: findMapRule(checker, routes.frontend),
+    };
     mapEntries = entries;
   }
   const backends = collectBackends(checker);
@@ -312,7 +336,31 @@ export function inspectGatewayConfig(cfg: string, context: ConfigContext = {}): 
   return { text, blocks, mapEntries, backends };
 }
 
-/** Throws InvalidConfigError (exit code clusterState) naming the first line the tool cannot work with. */
-export function checkGatewayConfig(cfg: string, context: ConfigContext = {}): void {
-  inspectGatewayConfig(cfg, context);
+export interface CheckOptions extends ConfigContext {
+  /** Where the gateway pods read haproxy.cfg: the route map rule must read the map from there. */
+  configPath?: string | undefined;
+}
+
+/**
+ * Throws InvalidConfigError (exit code clusterState) naming the first line the tool cannot work with.
+ * With `configPath`, also when the route map rule would read the map from anywhere else: HAProxy
+ * would stop with "failed to open pattern file", or read some other file.
+ */
+export function checkGatewayConfig(cfg: string, options: CheckOptions = {}): void {
+  const { blocks, text } = inspectGatewayConfig(cfg, options);
+  const { configPath } = options;
+  if (!blocks || configPath === undefined) return;
+  const checker: Checker = new Checker(text, options);
+  if (!blocks.mapRule) {
+    checker.fail(
+      `no rule reads the route map: "${routeMapRule(configPath)}" belongs after this line`,
+      checker.line(blocks.routesEnd),
+    );
+  }
+  if (blocks.mapRule.path !== configPath) {
+    checker.fail(
+      `the route map rule reads ${blocks.mapRule.path}, but the gateway pods read haproxy.cfg at ${configPath}`,
+      checker.line(blocks.mapRule.line),
+    );
+  }
 }

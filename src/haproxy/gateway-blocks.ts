@@ -2,17 +2,20 @@
  * The tool's blocks for a hand-made gateway config: one without any "# BEGIN/END trigger-gateway"
  * marker, such as the acl + use_backend configs users wrote before this tool existed. The first
  * `route add` on such a config calls addGatewayBlocks, then adds its route to the blocks; nothing else
- * changes, and removing the tool's routes later leaves the (empty) blocks in place.
+ * changes. Removing the last route the tool added takes the blocks out again (removeAddedBlocks), so
+ * the config is byte for byte what it was before the first add.
  *
- * - The routes block, then the rule that reads the route map from this file, go in the frontend that
- *   serves the webhooks: the first frontend or listen with a `bind` whose mode is http (its own
- *   `mode`, else its defaults'), failing that the first frontend with a `bind`. They go right after its
- *   last `use_backend` line (else its last directive), so hand-written rules are evaluated first and
- *   keep priority, indented and line-ended like the section's lines.
- * - The backends block goes at the end of the file, after a blank line, with a final line ending.
- *   Such configs often set `mode http` per section and leave the defaults at tcp: the route backends
- *   written there then say `mode http` themselves (routes.ts), since an http frontend cannot use a tcp
- *   backend.
+ * - The routes block (with a comment saying the tool added it), then the rule that reads the route
+ *   map from this file at the path the gateway pods read it from, go in the frontend that serves the
+ *   webhooks: the first frontend or listen with a `bind` whose mode is http (its own `mode`, else its
+ *   defaults'), failing that the first frontend with a `bind`. They go right after its last
+ *   `use_backend` line (else its last directive), so hand-written rules are evaluated first and keep
+ *   priority, indented and line-ended like the section's lines.
+ * - The backends block goes at the end of the file, after a blank line of its own (always one, so
+ *   that removing it gives back exactly the file's end), with a final line ending. Such configs often
+ *   set `mode http` per section and leave the defaults at tcp: the route backends written there then
+ *   say `mode http` themselves (routes.ts), since an http frontend cannot use a tcp backend. A config
+ *   whose last line has no line ending gets one and keeps it: HAProxy refuses to load it without.
  *
  * A path no route map line matches is served as before: with HAProxy 2.6 (checked with Debian's
  * 2.6.12) `map_beg` finds no key, the dynamic `use_backend %[…]` names no backend, and HAProxy skips
@@ -35,9 +38,10 @@ import {
   BACKENDS_END,
   ROUTE_MAP_CLOSE,
   ROUTE_MAP_OPEN,
-  ROUTE_MAP_RULE,
+  ROUTES_ADDED_NOTE,
   ROUTES_BEGIN,
   ROUTES_END,
+  routeMapRule,
 } from './names.ts';
 
 /** Named defaults can inherit from each other; a longer chain than this is a loop. */
@@ -117,8 +121,18 @@ function anchorLine(layout: GatewayLayout, section: Section, context: ConfigCont
   );
 }
 
-/** The config with the empty routes and backends blocks added; see the module comment. */
-export function addGatewayBlocks(layout: GatewayLayout, context: ConfigContext = {}): string {
+/** The routes block as addGatewayBlocks writes it, up to its END marker (the rule follows it). */
+const ADDED_ROUTES_BLOCK = [ROUTES_BEGIN, ROUTES_ADDED_NOTE, ROUTE_MAP_OPEN, ROUTE_MAP_CLOSE, ROUTES_END];
+
+/**
+ * The config with the empty routes and backends blocks added, the route map read from `configPath`
+ * (where the gateway pods read this file); see the module comment.
+ */
+export function addGatewayBlocks(
+  layout: GatewayLayout,
+  configPath: string,
+  context: ConfigContext = {},
+): string {
   const { text } = layout;
   const frontend = webhookFrontend(text);
   if (!frontend) {
@@ -137,15 +151,38 @@ export function addGatewayBlocks(layout: GatewayLayout, context: ConfigContext =
   const edits = new LineEdits();
   edits.insertBefore(
     anchor.index + 1,
-    [ROUTES_BEGIN, ROUTE_MAP_OPEN, ROUTE_MAP_CLOSE, ROUTES_END, ROUTE_MAP_RULE].map((line) => indent + line),
+    [...ADDED_ROUTES_BLOCK, routeMapRule(configPath)].map((line) => indent + line),
     anchor.eol || text.eol,
   );
-  const last = text.lines.at(-1);
-  const blank = last === undefined || (last.text.trim() === '' && last.eol !== '');
   edits.insertBefore(
     text.lines.length,
-    [...(blank ? [] : ['']), BACKENDS_BEGIN, BACKENDS_END],
-    last?.eol || text.eol,
+    ['', BACKENDS_BEGIN, BACKENDS_END],
+    text.lines.at(-1)?.eol || text.eol,
   );
+  return applyEdits(text, edits);
+}
+
+/**
+ * The config without the blocks addGatewayBlocks added, once they are empty again: the routes block
+ * exactly as added (its comment says the tool added it), the rule right after it, an empty backends
+ * block and the blank line before it. Anything else (the bundled config's blocks, blocks pasted in by
+ * hand, or a line a user wrote inside them) keeps the blocks, and the text comes back as it is.
+ */
+export function removeAddedBlocks(layout: GatewayLayout): string {
+  const { text, blocks } = layout;
+  if (!blocks) return text.source;
+  const { routesBegin, routesEnd, mapRule, backendsBegin, backendsEnd } = blocks;
+  const routes = text.lines.slice(routesBegin, routesEnd + 1).map((line) => line.text.trim());
+  const pristine =
+    routes.length === ADDED_ROUTES_BLOCK.length &&
+    routes.every((line, at) => line === ADDED_ROUTES_BLOCK[at]) &&
+    mapRule?.line === routesEnd + 1 &&
+    backendsEnd === backendsBegin + 1;
+  if (!pristine) return text.source;
+  const edits = new LineEdits()
+    .deleteRange(routesBegin, routesEnd + 2)
+    .deleteRange(backendsBegin, backendsEnd + 1);
+  const blank = text.lines[backendsBegin - 1];
+  if (blank?.text === '' && blank.index > mapRule.line) edits.delete(blank.index);
   return applyEdits(text, edits);
 }

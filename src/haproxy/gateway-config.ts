@@ -8,7 +8,8 @@
  * How routing works (and why it is shaped this way):
  * - Each path route is one line "<path>/ <backend>" inside an `.if 0` … `.endif` block in the frontend.
  *   HAProxy's config parser skips that block, and the frontend's single `use_backend` rule reads this
- *   same file as a map with `map_beg`. A map lookup is one tree search, so the cost per request does
+ *   same file as a map with `map_beg`, at the path the pods load it from (route edits read that path
+ *   from the Deployment: services/config-mount.ts). A map lookup is one tree search, so the cost per request does
  *   not grow with the number of routes (an `acl` + `use_backend` pair per route is evaluated in order).
  * - The request path gets a "/" appended before the lookup and every key ends in "/", so a route
  *   matches whole path segments only: /trigger matches /trigger and /trigger/x, never /triggers.

@@ -6,8 +6,8 @@
 import { type GatewayBlocks, type GatewayLayout, inspectGatewayConfig } from './check.ts';
 import { applyEdits, bodyIndent, type ConfigLine, indentOf, LineEdits, type Section } from './config-text.ts';
 import { type ConfigContext, RouteExistsError, RouteNotFoundError } from './errors.ts';
-import { addGatewayBlocks, defaultsModeAt } from './gateway-blocks.ts';
-import { RESOLVERS_NAME } from './names.ts';
+import { addGatewayBlocks, defaultsModeAt, removeAddedBlocks } from './gateway-blocks.ts';
+import { BUNDLED_CONFIG_PATH, RESOLVERS_NAME, routeMapRule } from './names.ts';
 import {
   describeMatch,
   type RouteMatch,
@@ -26,7 +26,7 @@ import {
 import { type FoundRoute, findRoutes, type GatewayRoute } from './route-scan.ts';
 
 // The whole public API of the core, from one module: commands and services import from here.
-export { checkGatewayConfig } from './check.ts';
+export { type CheckOptions, checkGatewayConfig } from './check.ts';
 export { unifiedDiff } from './diff.ts';
 export {
   type ConfigContext,
@@ -47,9 +47,19 @@ export {
 } from './route-input.ts';
 export type { GatewayRoute } from './route-scan.ts';
 
+export { isMapPath } from './names.ts';
+
 export type AddOutcome = 'added' | 'unchanged' | 'replaced';
 
-export interface AddRouteOptions extends ConfigContext {
+export interface RouteEditOptions extends ConfigContext {
+  /**
+   * Where the gateway pods read haproxy.cfg (from their Deployment): the route map rule reads the map
+   * from there, and an edit rewrites a rule that reads it from anywhere else. The bundled path if unset.
+   */
+  configPath?: string | undefined;
+}
+
+export interface AddRouteOptions extends RouteEditOptions {
   /** Replace a route with the same match (the tool's or a hand-written one) instead of failing. */
   overwrite: boolean;
 }
@@ -270,10 +280,36 @@ function planReplaceInPlace(
 }
 
 /**
+ * Points the route map rule at `configPath`: the rule is rewritten where it reads another path, and
+ * written after the routes block when there is none.
+ */
+function planMapRule(
+  layout: GatewayLayout,
+  blocks: GatewayBlocks,
+  configPath: string,
+  edits: LineEdits,
+): void {
+  const { lines, eol } = layout.text;
+  const { mapRule } = blocks;
+  if (mapRule?.path === configPath) return;
+  if (mapRule) {
+    const line = lines[mapRule.line] as ConfigLine;
+    edits.replace(mapRule.line, [`${indentOf(line.text)}${routeMapRule(configPath)}`]);
+    return;
+  }
+  const end = lines[blocks.routesEnd] as ConfigLine;
+  edits.insertBefore(
+    blocks.routesEnd + 1,
+    [`${indentOf(end.text)}${routeMapRule(configPath)}`],
+    end.eol || eol,
+  );
+}
+
+/**
  * Adds a route. The same match with the same target is 'unchanged' (the text comes back as is); a
  * different target fails with RouteExistsError unless `overwrite`, which replaces it ('replaced'):
  * the tool's route in place, a hand-written one by removing it and adding the tool's. A config
- * without the tool's blocks gets them first (gateway-blocks.ts), and keeps them.
+ * without the tool's blocks gets them first (gateway-blocks.ts), until its last such route goes.
  */
 export function addRoute(cfg: string, spec: RouteSpec, options: AddRouteOptions): AddRouteResult {
   validateRouteSpec(spec);
@@ -300,9 +336,11 @@ function addToLayout(layout: GatewayLayout, spec: RouteSpec, options: AddRouteOp
   const { blocks } = layout;
   if (!blocks) {
     // A hand-made config: add the empty blocks, then the route to them (same decision, blocks present).
-    return addToLayout(inspectGatewayConfig(addGatewayBlocks(layout, options), options), spec, options);
+    const withBlocks = addGatewayBlocks(layout, options.configPath ?? BUNDLED_CONFIG_PATH, options);
+    return addToLayout(inspectGatewayConfig(withBlocks, options), spec, options);
   }
   const edits = new LineEdits();
+  planMapRule(layout, blocks, options.configPath ?? BUNDLED_CONFIG_PATH, edits);
   if (!primary) {
     planAddition(layout, blocks, found, spec, freeBackendName(layout, blocks, spec, new Set()), edits);
     return { cfg: applyEdits(layout.text, edits), outcome: 'added' };
@@ -323,14 +361,15 @@ const LISTED_IN_ERRORS = 20;
 /**
  * Removes the route with this match: the tool's if there is one, else the first hand-written one.
  * Its rule goes, its acl unless something else in the section uses it, its backend unless anything
- * else names it; nothing else changes. RouteNotFoundError lists the routes there are.
+ * else names it; nothing else changes, except the blocks the tool added to a hand-made config, which
+ * go with the last route in them. RouteNotFoundError lists the routes there are.
  */
 export function removeRoute(
   cfg: string,
   match: RouteMatch,
-  context: ConfigContext = {},
+  options: RouteEditOptions = {},
 ): { cfg: string; removed: GatewayRoute } {
-  const layout = inspectGatewayConfig(cfg, context);
+  const layout = inspectGatewayConfig(cfg, options);
   const found = findRoutes(layout);
   const candidates = found.filter((route) => sameMatch(route.route.match, match));
   const target = candidates.find((route) => route.route.origin === 'tool') ?? candidates[0];
@@ -343,7 +382,10 @@ export function removeRoute(
   }
   const edits = new LineEdits();
   planRemoval(layout, target, edits);
-  return { cfg: applyEdits(layout.text, edits), removed: target.route };
+  if (!layout.blocks) return { cfg: applyEdits(layout.text, edits), removed: target.route };
+  planMapRule(layout, layout.blocks, options.configPath ?? BUNDLED_CONFIG_PATH, edits);
+  const after = inspectGatewayConfig(applyEdits(layout.text, edits), options);
+  return { cfg: removeAddedBlocks(after), removed: target.route };
 }
 
 /** `el-github.ci:8080`, the way users type it, with its options; the raw address for hand-written backends. */

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { CONFIG_PATH } from '../haproxy/gateway-config.ts';
+import { delimiter, dirname, join } from 'node:path';
+import { CONFIG_DIR, CONFIG_PATH } from '../haproxy/gateway-config.ts';
 
 /** HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else the first haproxy on PATH. */
 export function findHaproxyBinary(): string | undefined {
@@ -30,16 +30,45 @@ export interface HaproxyVerdict {
   alerts: string[];
 }
 
+/** A gateway pod's view of its config: the files haproxy sees, at the paths it sees them. */
+export interface PodConfigFiles {
+  /** The file haproxy loads (its -f), as the pod sees it. */
+  configPath: string;
+  /** Where the config's volumes are mounted: directories, or single files for subPath mounts. */
+  mountPaths: readonly string[];
+  /** Every file those mounts show, by its path in the pod; configPath is one of them. */
+  files: ReadonlyMap<string, string>;
+}
+
+/** The bundled Deployment's view: haproxy.cfg alone, in the directory the ConfigMap is mounted as. */
+export function bundledPodFiles(cfg: string): PodConfigFiles {
+  return { configPath: CONFIG_PATH, mountPaths: [CONFIG_DIR], files: new Map([[CONFIG_PATH, cfg]]) };
+}
+
+/** Characters of a path: a mount path is rewritten only as a whole path, never inside a longer one. */
+const PATH_CHAR = String.raw`[\w.~/-]`;
+
 /**
- * The config as `haproxy -c` should read it here: its route map at the copy's path, and no DNS
- * lookups of cluster names at check time. Outside the cluster they cannot resolve, and the check is
- * about the config, not the network: every server starts unresolved (`init-addr none`), hand-written
- * ones included, through a `default-server` line at the top of each backend and listen section.
+ * The config with every path under one of `mountPaths` moved under `root`, where the scratch copy of
+ * that mount is. A path no mount covers stays as it is: the pod does not have that file from the
+ * ConfigMap either.
  */
-export function configForCheck(cfg: string, file: string): string {
+export function underRoot(cfg: string, mountPaths: readonly string[], root: string): string {
+  if (mountPaths.length === 0) return cfg;
+  const escaped = [...mountPaths]
+    .sort((a, b) => b.length - a.length)
+    .map((path) => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  const paths = new RegExp(`(?<!${PATH_CHAR})(?:${escaped.join('|')})(?=/|(?!${PATH_CHAR}))`, 'g');
+  return cfg.replace(paths, (path) => `${root}${path}`);
+}
+
+/**
+ * No DNS lookups of cluster names at check time: outside the cluster they cannot resolve, and the
+ * check is about the config, not the network. Every server starts unresolved (`init-addr none`),
+ * hand-written ones included, through a `default-server` line at the top of each backend and listen.
+ */
+export function configForCheck(cfg: string): string {
   return cfg
-    .split(CONFIG_PATH)
-    .join(file)
     .replace(/\binit-addr\s+\S+/g, 'init-addr none')
     .replace(
       /^([ \t]*)(backend|listen)([ \t]+\S+[^\r\n]*)(\r?\n)/gm,
@@ -48,15 +77,27 @@ export function configForCheck(cfg: string, file: string): string {
 }
 
 /**
- * `haproxy -c` on a config, run from a temporary copy: the config reads itself as its route map
- * by absolute path, so that path points at the copy.
+ * `haproxy -c` on the config as a gateway pod would load it: its files written to a scratch directory
+ * at the same paths under it (`<scratch>/etc/haproxy/haproxy.cfg` for `/etc/haproxy/haproxy.cfg`), and
+ * paths under the pod's mounts pointed there. So a route map read from a path the pod does not have
+ * fails here with "failed to open pattern file", as it would in the pod. Alerts name the pod's paths.
  */
-export async function checkWithHaproxy(cfg: string, binary = findHaproxyBinary()): Promise<HaproxyVerdict> {
+export async function checkWithHaproxy(
+  pod: PodConfigFiles,
+  binary = findHaproxyBinary(),
+): Promise<HaproxyVerdict> {
   if (!binary) return { binary, valid: true, alerts: [] };
-  const dir = mkdtempSync(join(tmpdir(), 'trigger-gateway-check-'));
-  const file = join(dir, 'haproxy.cfg');
+  const root = mkdtempSync(join(tmpdir(), 'trigger-gateway-check-'));
+  const file = join(root, pod.configPath);
   try {
-    writeFileSync(file, configForCheck(cfg, file));
+    for (const [path, content] of pod.files) {
+      const local = join(root, path);
+      mkdirSync(dirname(local), { recursive: true });
+      writeFileSync(
+        local,
+        path === pod.configPath ? configForCheck(underRoot(content, pod.mountPaths, root)) : content,
+      );
+    }
     const output = await new Promise<{ ok: boolean; text: string }>((resolve) => {
       execFile(binary, ['-c', '-dr', '-f', file], { timeout: 30_000 }, (error, stdout, stderr) => {
         resolve({ ok: error === null, text: `${stdout}${stderr}` });
@@ -65,9 +106,9 @@ export async function checkWithHaproxy(cfg: string, binary = findHaproxyBinary()
     const alerts = output.text
       .split('\n')
       .filter((line) => line.includes('[ALERT]'))
-      .map((line) => line.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '').replaceAll(file, 'haproxy.cfg'));
+      .map((line) => line.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '').replaceAll(root, ''));
     return { binary, valid: output.ok, alerts };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }

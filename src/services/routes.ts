@@ -17,10 +17,11 @@ import type { KubeClient } from '../kube/client.ts';
 import { apiStatusOf } from '../kube/errors.ts';
 import { type ConfigMapObject, updateConfigMapWithRetry } from '../kube/read-modify-write.ts';
 import { waitForRollout } from '../kube/rollout.ts';
-import { CONFIG_CHECKSUM_ANNOTATION, CONFIG_KEY } from '../manifests/render.ts';
+import { CONFIG_CHECKSUM_ANNOTATION, CONFIG_KEY, loadBundledManifests } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
-import { checkWithHaproxy } from './haproxy-check.ts';
+import { type ConfigMount, findConfigMount } from './config-mount.ts';
+import { checkWithHaproxy, type PodConfigFiles } from './haproxy-check.ts';
 import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
 
 export interface RouteChangeOptions {
@@ -62,13 +63,51 @@ export function currentConfig(configMap: ConfigMapObject, location: GatewayLocat
   return cfg;
 }
 
-/** HAProxy's own verdict on a config we are about to write; a config it would reject never leaves here. */
-async function validate(before: string, after: string, location: GatewayLocation): Promise<string[]> {
-  checkGatewayConfig(after, { namespace: location.namespace });
-  const verdict = await checkWithHaproxy(after);
+/**
+ * The Deployment whose pods read the config: the live one; for our own gateway without one, the
+ * bundled Deployment install would create again.
+ */
+async function gatewayDeployment(kube: KubeClient, location: GatewayLocation): Promise<KubeObject> {
+  const live = await kube.read({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: location.deployment,
+    namespace: location.namespace,
+  });
+  if (live) return live;
+  const bundled = loadBundledManifests().gateway.find((object) => object.kind === 'Deployment');
+  if (!location.handMade && bundled) return bundled;
+  throw new GatewayError(`deployment/${location.deployment} not found in namespace ${location.namespace}`, {
+    why: `the route map is read from where the gateway pods read ${CONFIG_KEY}, which only their Deployment says; nothing was written`,
+    next: [`kubectl -n ${location.namespace} get deployments`],
+    exitCode: ExitCode.clusterState,
+  });
+}
+
+/** The files the gateway pods see, `cfg` as their haproxy.cfg and the ConfigMap's other keys as they are. */
+function podFiles(mount: ConfigMount, data: Record<string, string>, cfg: string): PodConfigFiles {
+  const files = new Map(
+    mount.files.map((file) => [file.path, file.key === CONFIG_KEY ? cfg : (data[file.key] ?? '')]),
+  );
+  return { configPath: mount.configPath, mountPaths: mount.mountPaths, files };
+}
+
+/**
+ * Our parser's and HAProxy's verdict on a config we are about to write, each seeing it as the gateway
+ * pods will (the same paths, the same files): a config that would not load there never leaves here.
+ */
+async function validate(
+  before: string,
+  after: string,
+  location: GatewayLocation,
+  mount: ConfigMount,
+  data: Record<string, string>,
+): Promise<string[]> {
+  checkGatewayConfig(after, { namespace: location.namespace, configPath: mount.configPath });
+  const verdict = await checkWithHaproxy(podFiles(mount, data, after));
   if (!verdict.binary) return ['trigger-gateway parser'];
   if (!verdict.valid) {
-    const already = !(await checkWithHaproxy(before, verdict.binary)).valid;
+    const already = !(await checkWithHaproxy(podFiles(mount, data, before), verdict.binary)).valid;
     throw new GatewayError(
       already
         ? 'HAProxy already rejects the live haproxy.cfg, so no route change can be checked'
@@ -133,11 +172,14 @@ async function serviceExists(kube: KubeClient, route: GatewayRoute): Promise<boo
 async function changeConfig(
   kube: KubeClient,
   location: GatewayLocation,
-  edit: (cfg: string) => ConfigChange,
+  edit: (cfg: string, configPath: string) => ConfigChange,
   options: RouteChangeOptions,
   progress: Progress,
 ): Promise<RouteChangeResult> {
-  progress.update(`Reading configmap/${location.configMap} in ${location.namespace}`);
+  progress.update(
+    `Reading deployment/${location.deployment} and configmap/${location.configMap} in ${location.namespace}`,
+  );
+  const deployment = await gatewayDeployment(kube, location);
   let checkedWith: string[] = [];
   let diff = '';
   const outcome = await updateConfigMapWithRetry(
@@ -145,11 +187,17 @@ async function changeConfig(
     { name: location.configMap, namespace: location.namespace },
     async (configMap) => {
       const before = currentConfig(configMap, location);
-      const change = edit(before);
+      const data = configMap.data ?? {};
+      const mount = findConfigMount(deployment, {
+        name: location.configMap,
+        namespace: location.namespace,
+        keys: Object.keys(data),
+      });
+      const change = edit(before, mount.configPath);
       diff = unifiedDiff(before, change.cfg, CONFIG_KEY);
       if (change.cfg === before) return { unchanged: true, result: change };
       progress.update('Checking the new haproxy.cfg');
-      checkedWith = await validate(before, change.cfg, location);
+      checkedWith = await validate(before, change.cfg, location, mount, data);
       return { data: { ...configMap.data, [CONFIG_KEY]: change.cfg }, result: change };
     },
     { notFound: () => gatewayNotInstalled(location.namespace), dryRun: options.dryRun },
@@ -193,8 +241,8 @@ export function addGatewayRoute(
   return changeConfig(
     kube,
     location,
-    (cfg) => {
-      const added = addRoute(cfg, spec, { overwrite, namespace: location.namespace });
+    (cfg, configPath) => {
+      const added = addRoute(cfg, spec, { overwrite, namespace: location.namespace, configPath });
       const route = listRoutes(added.cfg, { namespace: location.namespace }).find((candidate) =>
         sameMatch(candidate.match, spec.match),
       );
@@ -216,8 +264,8 @@ export function removeGatewayRoute(
   return changeConfig(
     kube,
     location,
-    (cfg) => {
-      const removed = removeRoute(cfg, match, { namespace: location.namespace });
+    (cfg, configPath) => {
+      const removed = removeRoute(cfg, match, { namespace: location.namespace, configPath });
       return { cfg: removed.cfg, change: 'removed', route: removed.removed };
     },
     options,

@@ -7,9 +7,16 @@ import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import RouteList from '../../src/commands/route/list.ts';
 import RouteRemove from '../../src/commands/route/remove.ts';
-import { checkWithHaproxy } from '../../src/services/haproxy-check.ts';
+import { bundledPodFiles, checkWithHaproxy } from '../../src/services/haproxy-check.ts';
 import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, type KubeObject, startControlPlane } from '../support/control-plane/index.ts';
+import {
+  HAND_MADE_LAYOUTS,
+  type HandMadeLayout,
+  handMadeGateway,
+  UNREADABLE_LAYOUTS,
+  unreadableGateway,
+} from '../control-plane/hand-made-gateway.ts';
 
 const NS = 'trigger-gateway';
 let plane: ControlPlane;
@@ -37,9 +44,9 @@ function templateChecksum(): string | undefined {
   return deployment.spec.template.metadata.annotations?.['trigger-gateway.dev/config-checksum'];
 }
 
-function fingerprint(): string[] {
+function fingerprint(namespace = NS): string[] {
   return ['configmaps', 'deployments', 'replicasets']
-    .flatMap((resource) => plane.list(resource, NS))
+    .flatMap((resource) => plane.list(resource, namespace))
     .map((object) => `${object.kind}/${object.metadata.name}@${object.metadata.resourceVersion}`)
     .sort();
 }
@@ -85,7 +92,7 @@ describe('route add', () => {
     expect(cfg.stdout).toContain('el-github-listener.ci.svc.cluster.local:8080');
     expect(templateChecksum()).toBe(createHash('sha256').update(liveConfig()).digest('hex'));
     expect(plane.list('replicasets', NS).length).toBe(replicaSetsBefore + 1);
-    expect((await checkWithHaproxy(liveConfig())).valid).toBe(true);
+    expect((await checkWithHaproxy(bundledPodFiles(liveConfig()))).valid).toBe(true);
   });
 
   it('says so and changes nothing when the same route is added twice', async () => {
@@ -230,7 +237,7 @@ describe('route add', () => {
     for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
     const paths = (await listRoutesJson()).map((route) => route.match.path).sort();
     expect(paths).toEqual(Array.from({ length: 20 }, (_, index) => `/team-${index}`).sort());
-    expect((await checkWithHaproxy(liveConfig())).valid).toBe(true);
+    expect((await checkWithHaproxy(bundledPodFiles(liveConfig()))).valid).toBe(true);
     expect(templateChecksum()).toBe(createHash('sha256').update(liveConfig()).digest('hex'));
   });
 });
@@ -355,27 +362,10 @@ describe('a gateway set up by hand from the original manifests', () => {
   }
 
   beforeEach(() => {
-    const labels = { app: 'gateway' };
     plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: legacy } });
-    plane.put({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'haproxy-config', namespace: legacy },
-      data: { 'haproxy.cfg': handWritten },
-    });
-    plane.put({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'gateway', namespace: legacy, labels },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: { containers: [{ name: 'gateway', image: 'docker.io/haproxytech/haproxy-debian:2.4' }] },
-        },
-      },
-    });
+    // The reference Deployment: haproxy.cfg mounted with subPath where the image's haproxy reads it.
+    for (const object of handMadeGateway(legacy, HAND_MADE_LAYOUTS[1] as HandMadeLayout, handWritten))
+      plane.put(object);
   });
 
   it('lists its hand-written routes', async () => {
@@ -403,7 +393,7 @@ describe('a gateway set up by hand from the original manifests', () => {
       expect(at, `kept in order: ${line}`).toBeGreaterThanOrEqual(from);
       from = at + line.length;
     }
-    expect((await checkWithHaproxy(after)).valid).toBe(true);
+    expect((await checkWithHaproxy(bundledPodFiles(after))).valid).toBe(true);
     const deployment = plane.get('deployments', 'gateway', legacy) as KubeObject & {
       spec: { template: { metadata: { annotations?: Record<string, string> } } };
     };
@@ -420,5 +410,60 @@ describe('a gateway set up by hand from the original manifests', () => {
     expect(after).not.toContain('backend be_x');
     expect(after).toContain('tcp-request content accept if HTTP');
     expect(after).toContain('frontend hooks-http');
+  });
+});
+
+describe('a hand-made gateway whose pods do not read the ConfigMap as mounted', () => {
+  const legacy = 'legacy';
+  const handWritten = readFileSync(
+    join(REPO_ROOT, 'test', 'support', 'fixtures', 'haproxy', 'original-acl.cfg'),
+    'utf8',
+  );
+
+  function putGateway(change: Parameters<typeof unreadableGateway>[2]) {
+    plane.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: legacy } });
+    for (const object of unreadableGateway(legacy, handWritten, change)) plane.put(object);
+  }
+
+  async function rolledOut(): Promise<void> {
+    const status = await kubectl('rollout', 'status', 'deployment/gateway', '-n', legacy, '--timeout=30s');
+    expect(status.stdout).toContain('successfully rolled out');
+  }
+
+  for (const { name, change, found, why } of UNREADABLE_LAYOUTS) {
+    it(`${name}: exit 7 before anything is written, saying what was found and what to do`, async () => {
+      putGateway(change);
+      await rolledOut();
+      const before = fingerprint(legacy);
+      const commands: Array<[typeof RouteAdd | typeof RouteRemove, ...string[]]> = [
+        [RouteAdd, '/extra', 'x.y:81'],
+        [RouteAdd, '/extra', 'x.y:81', '--dry-run'],
+        [RouteRemove, '/x'],
+      ];
+      for (const [command, ...args] of commands) {
+        const result = await run(command, ...args, '-n', legacy);
+        expect(result.exitCode, result.stderr).toBe(7);
+        expect(result.stderr).toContain(`error: deployment/gateway: ${found}\n`);
+        expect(result.stderr).toContain(`  why: ${why}; `);
+        expect(result.stderr).toContain('nothing was written');
+        expect(result.stderr).toContain(
+          'try: mount configmap/haproxy-config in container gateway (a directory, or haproxy.cfg with subPath) and start haproxy with -f on that file',
+        );
+        expect(result.stderr).toContain(`try: kubectl -n ${legacy} edit deployment gateway`);
+        expect(result.stdout).toBe('');
+      }
+      expect(fingerprint(legacy)).toEqual(before);
+    });
+  }
+
+  it('without its Deployment: exit 7, naming it, nothing written', async () => {
+    putGateway(() => undefined);
+    await rolledOut();
+    await kubectl('delete', 'deployment', 'gateway', '-n', legacy);
+    const before = fingerprint(legacy);
+    const result = await run(RouteAdd, '/extra', 'x.y:81', '-n', legacy);
+    expect(result.exitCode).toBe(7);
+    expect(result.stderr).toContain('error: deployment/gateway not found in namespace legacy');
+    expect(fingerprint(legacy)).toEqual(before);
   });
 });

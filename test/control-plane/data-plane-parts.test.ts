@@ -42,7 +42,7 @@ describe('localizing the gateway config', () => {
   const cfg = withRoutes(bundled, [ECHO_ROUTE]);
   const local = localizeHaproxyConfig(cfg, {
     podIP: '127.9.0.7',
-    mounts: [{ mountPath: '/usr/local/etc/haproxy', dir: '/tmp/pod/volumes/config' }],
+    mounts: [{ mountPath: '/usr/local/etc/haproxy', local: '/tmp/pod/volumes/config' }],
     dns: { host: '127.0.0.1', port: 5353 },
   });
 
@@ -68,5 +68,53 @@ describe('localizing the gateway config', () => {
 
   it('finds the names HAProxy resolves at run time', () => {
     expect(resolvedServerNames(local)).toEqual(['httpecho.trigger.svc.cluster.local']);
+  });
+});
+
+describe('localizing paths and start-time addresses', () => {
+  const cfg = [
+    'frontend web',
+    '    bind :8080',
+    '    use_backend %[path,concat(/),map_beg(/etc/haproxy/haproxy.cfg)]',
+    '    use_backend %[path,map_beg(/usr/local/etc/haproxy/haproxy.cfg)]',
+    '    use_backend %[path,map_beg(/etc/haproxy/haproxy.cfg.bak)]',
+    '    http-request return status 200 file /etc/haproxy-extra/ok.txt',
+    'backend be_x',
+    '    server s1 x.y.svc.cluster.local:81',
+    '    server s2 missing.y.svc.cluster.local:80 init-addr last,libc,none',
+    '    server s3 10.0.0.1:80',
+    '',
+  ].join('\n');
+  const local = localizeHaproxyConfig(cfg, {
+    podIP: '127.9.0.8',
+    mounts: [{ mountPath: '/etc/haproxy/haproxy.cfg', local: '/tmp/pod/volumes/config/haproxy.cfg' }],
+    dns: { host: '127.0.0.1', port: 5353 },
+    startAddress: (host, port) => (host === 'x.y.svc.cluster.local' ? `127.9.200.4:${port}` : undefined),
+  });
+
+  it('rewrites a subPath-mounted file where it is named as a whole path, and nothing a mount does not cover', () => {
+    expect(local).toContain('map_beg(/tmp/pod/volumes/config/haproxy.cfg)]');
+    // What the pod does not have stays missing here too.
+    expect(local).toContain('map_beg(/usr/local/etc/haproxy/haproxy.cfg)]');
+    expect(local).toContain('map_beg(/etc/haproxy/haproxy.cfg.bak)]');
+    expect(local).toContain('file /etc/haproxy-extra/ok.txt');
+  });
+
+  it('a directory mount covers the paths under it only', () => {
+    const dir = localizeHaproxyConfig(cfg, {
+      podIP: '127.9.0.8',
+      mounts: [{ mountPath: '/etc/haproxy', local: '/tmp/v' }],
+      dns: { host: '127.0.0.1', port: 5353 },
+    });
+    expect(dir).toContain('map_beg(/tmp/v/haproxy.cfg)]');
+    expect(dir).toContain('map_beg(/tmp/v/haproxy.cfg.bak)]');
+    expect(dir).toContain('map_beg(/usr/local/etc/haproxy/haproxy.cfg)]');
+    expect(dir).toContain('file /etc/haproxy-extra/ok.txt');
+  });
+
+  it('servers without resolvers get the address libc would give them at start, when the name resolves', () => {
+    expect(local).toContain('    server s1 127.9.200.4:81\n');
+    expect(local).toContain('    server s2 missing.y.svc.cluster.local:80 init-addr last,libc,none\n');
+    expect(local).toContain('    server s3 10.0.0.1:80\n');
   });
 });

@@ -66,37 +66,44 @@ export function gatewayConfigObjects(objects: KubeObject[], cfg: string, replica
   return [configMap, deployment];
 }
 
-/** A plain Deployment + Service of the echo image under another name, in `namespace`. */
-export function echoBackend(name: string, namespace: string): KubeObject[] {
+/**
+ * A one-replica Deployment `name` (pods labelled app=`name`) running `podSpec`, and the Service of the
+ * same name in front of it on `ports` (name, port, targetPort).
+ */
+export function appWithService(
+  name: string,
+  namespace: string,
+  podSpec: Record<string, unknown>,
+  ports: Array<{ name: string; port: number; targetPort: string }>,
+): KubeObject[] {
   const labels = { app: name };
   return [
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
-      metadata: { name, namespace },
+      metadata: { name, namespace, labels },
       spec: {
         replicas: 1,
         selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [
-              {
-                name: 'echo',
-                image: 'docker.io/mendhak/http-https-echo:33',
-                env: [{ name: 'HTTP_PORT', value: '8080' }],
-                ports: [{ name: 'http', containerPort: 8080 }],
-              },
-            ],
-          },
-        },
+        template: { metadata: { labels }, spec: podSpec },
       },
     },
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace },
-      spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
-    },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: labels, ports } },
   ];
+}
+
+/** A plain Deployment + Service of the echo image under another name, in `namespace`, on `ports`. */
+export function echoBackend(name: string, namespace: string, ports: number[] = [80]): KubeObject[] {
+  const container = {
+    name: 'echo',
+    image: 'docker.io/mendhak/http-https-echo:33',
+    env: [{ name: 'HTTP_PORT', value: '8080' }],
+    ports: [{ name: 'http', containerPort: 8080 }],
+  };
+  return appWithService(
+    name,
+    namespace,
+    { containers: [container] },
+    ports.map((port, index) => ({ name: index === 0 ? 'http' : `http-${port}`, port, targetPort: 'http' })),
+  );
 }

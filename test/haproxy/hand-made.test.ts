@@ -1,12 +1,13 @@
 /**
  * Hand-made gateway configs without the tool's marked blocks, as users wrote them before the tool
- * existed: accepted, their hand-written routes listed and removed, and the first route added brings
- * the blocks (in the webhook frontend, after its hand rules) with nothing else changed.
+ * existed: accepted, their hand-written routes listed and removed, the first route added brings
+ * the blocks (in the webhook frontend, after its hand rules) with nothing else changed, and the last
+ * route the tool added takes them away again, byte for byte.
  * (HAProxy's verdict on the results: haproxy-check and haproxy-serve.)
  */
 import { describe, expect, it } from 'vitest';
 import { CONFIG_PATH } from '../../src/haproxy/gateway-config.ts';
-import { ROUTE_MAP_RULE } from '../../src/haproxy/names.ts';
+import { ROUTE_MAP_RULE, ROUTES_ADDED_NOTE } from '../../src/haproxy/names.ts';
 import {
   addRoute,
   checkGatewayConfig,
@@ -17,7 +18,7 @@ import {
   type RouteMatch,
   type RouteSpec,
 } from '../../src/haproxy/routes.ts';
-import { bundledGatewayConfig, haproxyFixture } from '../support/haproxy.ts';
+import { bundledGatewayConfig, haproxyFixture, ORIGINAL_FIXTURES } from '../support/haproxy.ts';
 
 const path = (p: string): RouteMatch => ({ type: 'path', path: p });
 const header = (name: string, value?: string): RouteMatch =>
@@ -30,13 +31,14 @@ function spec(match: RouteMatch, name = 'el-github', extra: Partial<RouteSpec> =
 const add = (cfg: string, one: RouteSpec, overwrite = false): string => addRoute(cfg, one, { overwrite }).cfg;
 
 /** The empty routes block and map rule the tool inserts, with `indent`, one string per line. */
-const routesBlock = (indent: string): string[] =>
+const routesBlock = (indent: string, configPath = '/usr/local/etc/haproxy/haproxy.cfg'): string[] =>
   [
     '# BEGIN trigger-gateway routes',
+    '# Added by kubectl trigger-gateway, removed with its last route; the rule after END reads this map',
     '.if 0',
     '.endif',
     '# END trigger-gateway routes',
-    'use_backend %[path,concat(/),map_beg(/usr/local/etc/haproxy/haproxy.cfg)]',
+    `use_backend %[path,concat(/),map_beg(${configPath})]`,
   ].map((line) => indent + line);
 
 /** The lines of `text` (split on LF, so a CRLF text keeps its "\r"s). */
@@ -152,7 +154,7 @@ describe.each(
     const { cfg, outcome } = addRoute(base, spec(path('/github')), { overwrite: false });
     expect(outcome).toBe('added');
     const block = routesBlock('    ');
-    const filled = [...block.slice(0, 2), '    /github/ route:github', ...block.slice(2)];
+    const filled = [...block.slice(0, 3), '    /github/ route:github', ...block.slice(3)];
     const expected = `${insertAfter(base, lastRule, filled, eol)}${eol}${join([
       emptyBackends[0] as string,
       ...github,
@@ -192,21 +194,31 @@ describe.each(
     ]);
   });
 
-  it('add then remove leaves exactly the empty blocks added; the next add reuses them', () => {
+  it('add then remove gives back the config byte for byte, for every kind of route and in any order', () => {
     const added = add(base, spec(path('/github')));
-    const back = removeRoute(added, path('/github')).cfg;
-    const withBlocks = `${insertAfter(base, lastRule, routesBlock('    '), eol)}${eol}${join(emptyBackends)}`;
-    expect(back).toBe(withBlocks);
-    expect(listRoutes(back)).toEqual(listRoutes(base));
-    expect(add(back, spec(path('/github')))).toBe(added);
-    // From here on the byte-for-byte round trip holds, for every kind of route.
-    for (const one of [
+    expect(removeRoute(added, path('/github')).cfg).toBe(base);
+    const kinds = [
       spec(path('/github'), 'el-github', { stripPrefix: true, tls: true }),
       spec(header('X-Gitea-Event'), 'el-gitea'),
       spec(path('/'), 'fallback'),
-    ]) {
-      expect(removeRoute(add(back, one), one.match).cfg).toBe(back);
+    ];
+    const all = kinds.reduce((cfg, one) => add(cfg, one), base);
+    expect(listRoutes(all)).toHaveLength(kinds.length + 1);
+    let back = all;
+    for (const one of [kinds[1], kinds[0], kinds[2]] as RouteSpec[]) {
+      expect(back).toContain(ROUTES_ADDED_NOTE);
+      back = removeRoute(back, one.match).cfg;
     }
+    expect(back).toBe(base);
+  });
+
+  it('removing the hand route keeps the blocks while a route of the tool is in them', () => {
+    const added = add(base, spec(path('/github')));
+    const withoutHand = removeRoute(added, hand.match).cfg;
+    expect(summary(listRoutes(withoutHand))).toEqual([
+      ['tool', path('/github'), 'route:github', { name: 'el-github', namespace: 'ci', port: 8080 }, false],
+    ]);
+    expect(removeRoute(withoutHand, path('/github')).cfg).toBe(removeRoute(base, hand.match).cfg);
   });
 
   it('a header route added first goes into the new routes block too', () => {
@@ -215,10 +227,10 @@ describe.each(
     expect(cfg).toContain(
       join([
         lastRule,
-        ...block.slice(0, 3),
+        ...block.slice(0, 4),
         '    acl header:x-gitea-event:push hdr(X-Gitea-Event) -m str push',
         '    use_backend header:x-gitea-event:push if header:x-gitea-event:push',
-        ...block.slice(3),
+        ...block.slice(4),
       ]),
     );
   });
@@ -254,7 +266,7 @@ describe('where the blocks go in a hand-made config', () => {
     const tabs = acl.replaceAll('    ', '\t');
     const cfg = add(tabs, spec(path('/github')));
     expect(cfg).toContain(
-      `\tuse_backend be_x if PATH_x\n${['\t# BEGIN trigger-gateway routes', '\t.if 0', '\t/github/ route:github', '\t.endif', '\t# END trigger-gateway routes', `\t${ROUTE_MAP_RULE}`].join('\n')}\n\n`,
+      `\tuse_backend be_x if PATH_x\n${['\t# BEGIN trigger-gateway routes', `\t${ROUTES_ADDED_NOTE}`, '\t.if 0', '\t/github/ route:github', '\t.endif', '\t# END trigger-gateway routes', `\t${ROUTE_MAP_RULE}`].join('\n')}\n\n`,
     );
     expect(cfg).toContain('backend route:github\n\tmode http\n\tserver listener ');
   });
@@ -281,7 +293,7 @@ describe('where the blocks go in a hand-made config', () => {
     const added = add(cfg, spec(path('/github')));
     expect(added).toContain(
       `    use_backend be_raw if { path_beg /raw }\n${routesBlock('    ')
-        .slice(0, 2)
+        .slice(0, 3)
         .join('\n')}\n    /github/ route:github\n`,
     );
     expect(added).toContain(`    # END trigger-gateway routes\n    ${ROUTE_MAP_RULE}\n    # a comment after`);
@@ -293,10 +305,10 @@ describe('where the blocks go in a hand-made config', () => {
     const cfg = 'frontend a\n    bind :9000\n    default_backend b\n\nbackend b\n    server s 127.0.0.1:9\n';
     expect(add(cfg, spec(path('/github')))).toBe(
       `frontend a\n    bind :9000\n    default_backend b\n${routesBlock('    ')
-        .slice(0, 2)
+        .slice(0, 3)
         .join(
           '\n',
-        )}\n    /github/ route:github\n${routesBlock('    ').slice(2).join('\n')}\n\nbackend b\n    server s 127.0.0.1:9\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    mode http\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n`,
+        )}\n    /github/ route:github\n${routesBlock('    ').slice(3).join('\n')}\n\nbackend b\n    server s 127.0.0.1:9\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    mode http\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n`,
     );
   });
 
@@ -315,18 +327,19 @@ describe('where the blocks go in a hand-made config', () => {
       '',
     ].join('\n');
     const added = add(cfg, spec(path('/github')));
-    expect(added.split('\n').slice(0, 11)).toEqual([
+    expect(added.split('\n').slice(0, 12)).toEqual([
       'defaults',
       '    mode http',
       'frontend web',
       '    bind :80',
       '    default_backend fallback',
-      ...routesBlock('    ').slice(0, 2),
+      ...routesBlock('    ').slice(0, 3),
       '    /github/ route:github',
-      ...routesBlock('    ').slice(2),
+      ...routesBlock('    ').slice(3),
     ]);
+    // The config ended with a blank line: the backends block brings its own, so removing it gives that end back.
     expect(added.slice(added.indexOf('\n\n# The fallback.'))).toBe(
-      '\n\n# The fallback.\nbackend fallback\n    http-request return status 404\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n',
+      '\n\n# The fallback.\nbackend fallback\n    http-request return status 404\n\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n',
     );
   });
 
@@ -342,11 +355,11 @@ describe('where the blocks go in a hand-made config', () => {
     expect(() => checkGatewayConfig(added)).not.toThrow();
   });
 
-  it('a config ending without a newline gets one after the backends block', () => {
+  it('a config ending without a newline (which HAProxy refuses) gets one, and keeps it', () => {
     const cfg = add(acl.trimEnd(), spec(path('/github')));
     expect(cfg).toContain('    server s1 x.y.svc.cluster.local:80\n\n# BEGIN trigger-gateway backends\n');
     expect(cfg.endsWith('# END trigger-gateway backends\n')).toBe(true);
-    expect(removeRoute(cfg, path('/github')).cfg.endsWith('# END trigger-gateway backends\n')).toBe(true);
+    expect(removeRoute(cfg, path('/github')).cfg).toBe(`${acl.trimEnd()}\n`);
   });
 
   it('refuses to add to a config without a frontend that binds, naming the section it needs; list and remove still work', () => {
@@ -373,5 +386,92 @@ describe('where the blocks go in a hand-made config', () => {
     expect(bundledGatewayConfig(false)).toContain(
       `    # END trigger-gateway routes\n    ${ROUTE_MAP_RULE}\n`,
     );
+  });
+});
+
+describe('add then remove on every hand-made config: byte for byte', () => {
+  const extra = spec(path('/extra'), 'x', { service: { name: 'x', namespace: 'y', port: 81 } });
+  describe.each(
+    ORIGINAL_FIXTURES.flatMap((name) => [
+      [name, false, '/usr/local/etc/haproxy/haproxy.cfg'] as const,
+      [name, true, '/etc/haproxy/haproxy.cfg'] as const,
+      [name, false, '/etc/gateway/gateway.cfg'] as const,
+    ]),
+  )('%s (CRLF: %s, read from %s)', (name, crlf, configPath) => {
+    const base = haproxyFixture(name, { crlf });
+
+    it('route add /extra x.y:81 then route remove /extra gives back the same bytes', () => {
+      const added = addRoute(base, extra, { overwrite: false, configPath }).cfg;
+      expect(added).toContain(`map_beg(${configPath})]${crlf ? '\r\n' : '\n'}`);
+      expect(() => checkGatewayConfig(added, { configPath })).not.toThrow();
+      expect(removeRoute(added, path('/extra'), { configPath }).cfg).toBe(base);
+    });
+
+    it('also with tabs for indentation', () => {
+      const tabs = base.replace(/^ {4}/gm, '\t');
+      const added = addRoute(tabs, extra, { overwrite: false, configPath }).cfg;
+      expect(added).toContain(`\t# BEGIN trigger-gateway routes`);
+      expect(removeRoute(added, path('/extra'), { configPath }).cfg).toBe(tabs);
+    });
+  });
+});
+
+describe('blocks the tool did not add to a hand-made config stay', () => {
+  const github = spec(path('/github'));
+
+  it("the bundled config's blocks, as installed", () => {
+    const bundled = bundledGatewayConfig(false);
+    expect(removeRoute(add(bundled, github), github.match).cfg).toBe(bundled);
+  });
+
+  it('blocks pasted in by hand, empty', () => {
+    const pasted = haproxyFixture('acl-per-route.cfg');
+    const extra = spec(path('/extra'));
+    expect(removeRoute(add(pasted, extra), extra.match).cfg).toBe(pasted);
+  });
+
+  it('added blocks a user wrote a line into', () => {
+    const added = add(haproxyFixture('original-acl.cfg'), github).replace(
+      '    # END trigger-gateway routes\n',
+      '    # kept: the x listener moves here next week\n    # END trigger-gateway routes\n',
+    );
+    const back = removeRoute(added, github.match).cfg;
+    expect(back).toContain('# BEGIN trigger-gateway routes');
+    expect(back).toContain('# kept: the x listener moves here next week\n');
+    expect(listRoutes(back)).toEqual(listRoutes(haproxyFixture('original-acl.cfg')));
+  });
+});
+
+describe('the route map rule reads the config where the gateway pods read it', () => {
+  const bundled = bundledGatewayConfig(true);
+  const moved = '/etc/haproxy/haproxy.cfg';
+  const rule = (at: string) => `    use_backend %[path,concat(/),map_beg(${at})]\n`;
+
+  it('an edit rewrites a rule that reads another path, and changes nothing else for it', () => {
+    const added = addRoute(bundled, spec(path('/github')), { overwrite: false, configPath: moved }).cfg;
+    expect(added).toContain(rule(moved));
+    expect(added).not.toContain('map_beg(/usr/local/etc/haproxy/haproxy.cfg)');
+    const expected = add(bundled, spec(path('/github'))).replace(rule(CONFIG_PATH), rule(moved));
+    expect(added).toBe(expected);
+    const removed = removeRoute(bundled, path('/trigger'), { configPath: moved }).cfg;
+    expect(removed).toBe(removeRoute(bundled, path('/trigger')).cfg.replace(rule(CONFIG_PATH), rule(moved)));
+  });
+
+  it('an edit writes the rule after the routes block when it is missing', () => {
+    const without = bundled.replace(rule(CONFIG_PATH), '');
+    const added = addRoute(without, spec(path('/github')), { overwrite: false, configPath: moved }).cfg;
+    expect(added).toContain(`    # END trigger-gateway routes\n${rule(moved)}`);
+  });
+
+  it('the check names both paths when they differ, and a missing rule', () => {
+    expect(() => checkGatewayConfig(bundled, { configPath: CONFIG_PATH })).not.toThrow();
+    expect(() => checkGatewayConfig(bundled, { configPath: moved })).toThrow(
+      `the route map rule reads ${CONFIG_PATH}, but the gateway pods read haproxy.cfg at ${moved}`,
+    );
+    expect(() => checkGatewayConfig(bundled.replace(rule(CONFIG_PATH), ''), { configPath: moved })).toThrow(
+      /no rule reads the route map/,
+    );
+    // Without a path to compare with (route list), the rule is not checked.
+    expect(() => checkGatewayConfig(bundled)).not.toThrow();
   });
 });

@@ -38,8 +38,16 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/haproxy/', import.meta.url));
 
 /** The hand-written configs under test/support/fixtures/haproxy/ (each holds the tool's empty or filled blocks). */
 export const HAPROXY_FIXTURES = ['acl-per-route.cfg', 'header-acl.cfg', 'hand-edited.cfg'] as const;
-/** Hand-made gateways in the style written before the tool existed: no marked blocks at all. */
-export const ORIGINAL_FIXTURES = ['original-acl.cfg', 'original-header.cfg'] as const;
+/**
+ * Hand-made gateways in the style written before the tool existed: no marked blocks at all. The
+ * tabs and comments ones bind :8080 and route to x.y.svc.cluster.local:80, for pods of the data plane.
+ */
+export const ORIGINAL_FIXTURES = [
+  'original-acl.cfg',
+  'original-header.cfg',
+  'original-tabs.cfg',
+  'original-comments.cfg',
+] as const;
 export type HaproxyFixture = (typeof HAPROXY_FIXTURES)[number] | (typeof ORIGINAL_FIXTURES)[number];
 
 /** A fixture's text; `crlf` gives the same config with CRLF line endings. */
@@ -118,7 +126,7 @@ export async function checkConfig(
       local = local.replaceAll(original, copy);
     }
     // The product's own check rewrites the config the same way: no DNS lookups at check time.
-    writeFileSync(path, configForCheck(local, path));
+    writeFileSync(path, configForCheck(local));
     return await new Promise((resolve) => {
       execFile(haproxy, ['-c', '-f', path], { timeout: 30_000 }, (error, stdout, stderr) => {
         resolve({ ok: error === null, output: `${stdout}${stderr}` });

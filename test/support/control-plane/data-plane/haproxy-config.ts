@@ -1,29 +1,39 @@
 /**
  * A pod's haproxy.cfg as a local HAProxy can run it. Only what cannot work outside a cluster changes:
- * - the ConfigMap mount paths become the pod's temp dirs (the gateway reads itself as a map file);
+ * - paths under a ConfigMap mount become the pod's temp copies (the gateway reads itself as a map
+ *   file); a path no mount covers stays as written, so a file the pod would not have stays missing;
  * - wildcard binds (`bind :8080`, `*:8080`, `0.0.0.0:8080`, `[::]:8080`) bind the pod IP instead;
  * - every resolvers section asks the data plane's DNS (`parse-resolv-conf` and any `nameserver`
  *   lines become one `nameserver local <dns>`);
  * - `libc` leaves the init-addr of servers that use resolvers: the host's resolver knows no cluster
  *   names and may be slow to say so; the pod only turns Ready once HAProxy resolved them through the
- *   cluster DNS instead, which is what libc would have given it at start in a cluster.
+ *   cluster DNS instead, which is what libc would have given it at start in a cluster;
+ * - a server without resolvers that names a cluster Service gets the address libc would have given
+ *   it at start (`startAddress`), since the host's libc knows no cluster names.
  */
 
 export interface Localize {
   podIP: string;
-  /** Container mount path -> local directory holding the volume's files. */
-  mounts: Array<{ mountPath: string; dir: string }>;
+  /** Container mount path -> the local directory (or file, for a subPath mount) it shows. */
+  mounts: Array<{ mountPath: string; local: string }>;
   dns: { host: string; port: number };
+  /** `host`:`port` as resolved once at start, or undefined when it does not resolve. */
+  startAddress?: (host: string, port: number) => string | undefined;
 }
 
+/** Characters of a path name: a mount path matches only as a whole path, not inside a longer one. */
+const PATH_CHAR = String.raw`[\w.~/-]`;
+
 export function localizeHaproxyConfig(cfg: string, local: Localize): string {
+  const mounts = [...local.mounts].sort((a, b) => b.mountPath.length - a.mountPath.length);
   let out = cfg;
-  // Longest mount path first, so /a/b is not rewritten as /a + /b.
-  for (const { mountPath, dir } of [...local.mounts].sort(
-    (a, b) => b.mountPath.length - a.mountPath.length,
-  )) {
-    const path = mountPath.replace(/\/+$/, '');
-    out = out.replace(new RegExp(`${escape(path)}(?=/|\\s|$)`, 'gm'), dir);
+  if (mounts.length > 0) {
+    // One pass, longest mount path first, so /a/b is not rewritten as /a + /b.
+    const paths = new RegExp(
+      `(?<!${PATH_CHAR})(${mounts.map((m) => escape(m.mountPath)).join('|')})(?=/|(?!${PATH_CHAR}))`,
+      'g',
+    );
+    out = out.replace(paths, (path) => mounts.find((m) => m.mountPath === path)?.local ?? path);
   }
   out = out.replace(/^(\s*bind\s+)(?:\*|0\.0\.0\.0|\[::\]|::)?:(\d+)/gm, `$1${local.podIP}:$2`);
   const nameserver = `nameserver local ${local.dns.host}:${local.dns.port}`;
@@ -43,7 +53,8 @@ export function localizeHaproxyConfig(cfg: string, local: Localize): string {
       wroteNameserver = true;
       continue;
     }
-    lines.push(/^\s*server\s.*\sresolvers\s/.test(line) ? withoutLibc(line) : line);
+    if (/^\s*server\s.*\sresolvers\s/.test(line)) lines.push(withoutLibc(line));
+    else lines.push(local.startAddress ? resolvedAtStart(line, local.startAddress) : line);
   }
   return lines.join('\n');
 }
@@ -53,6 +64,16 @@ function withoutLibc(line: string): string {
     const kept = methods.split(',').filter((m) => m !== 'libc');
     return `${prefix}${kept.length > 0 ? kept.join(',') : 'none'}`;
   });
+}
+
+function resolvedAtStart(line: string, startAddress: NonNullable<Localize['startAddress']>): string {
+  return line.replace(
+    /^(\s*server\s+\S+\s+)([A-Za-z][\w.-]*):(\d+)(?=\s|$)/,
+    (all, prefix: string, host: string, port: string) => {
+      const address = startAddress(host, Number(port));
+      return address === undefined ? all : `${prefix}${address}`;
+    },
+  );
 }
 
 /** Host names of the servers that HAProxy resolves at run time (`server <n> <host>:<port> … resolvers …`). */

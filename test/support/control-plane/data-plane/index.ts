@@ -13,7 +13,7 @@
  * - Deleting a pod stops its processes (HAProxy: SIGUSR1, the soft stop; others SIGTERM; SIGKILL
  *   after STOP_GRACE_MS) before it leaves the API.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,8 @@ import { hasServiceAddress, podEndpoints, ServiceProxy, type ServiceEndpoints } 
 
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.mjs', import.meta.url));
 const DEFAULT_HAPROXY_CONFIG = '/usr/local/etc/haproxy/haproxy.cfg';
+/** The CMD of the official and haproxytech images. */
+const IMAGE_COMMAND = ['haproxy', '-f', DEFAULT_HAPROXY_CONFIG];
 const READY_TIMEOUT_MS = 6000;
 const READY_PAUSE_MS = 20;
 const STOP_GRACE_MS = 3000;
@@ -51,7 +53,7 @@ interface Container {
   args?: string[];
   env?: Array<{ name: string; value?: string }>;
   ports?: Array<{ name?: string; containerPort: number }>;
-  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }>;
   readinessProbe?: { httpGet?: { path?: string; port: number | string } };
 }
 
@@ -283,17 +285,16 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     let probeNames: string[] = [];
     if (c.kind === 'haproxy') {
       const mounts = this.mountConfigMaps(pod, state, spec, c);
-      const configArg = [...(spec.command ?? []), ...(spec.args ?? [])];
-      const f = configArg.indexOf('-f');
-      const configPath =
-        (basename(configArg[0] ?? '') === 'haproxy' && f >= 0 ? configArg[f + 1] : undefined) ??
-        DEFAULT_HAPROXY_CONFIG;
-      const mount = mounts.find((m) => configPath.startsWith(`${m.mountPath.replace(/\/+$/, '')}/`));
+      const configPath = haproxyConfigPath(spec);
+      // The deepest mount covering the path is the one the container sees there, as with real mounts.
+      const mount = [...mounts]
+        .sort((a, b) => b.mountPath.length - a.mountPath.length)
+        .find((m) => configPath === m.mountPath || configPath.startsWith(`${m.mountPath}/`));
       if (!mount) {
         c.note += `data plane: ${configPath} is on no ConfigMap volume\n`;
         throw new Error(`pod ${state.namespace}/${state.name}: ${configPath} is on no ConfigMap volume`);
       }
-      const local = join(mount.dir, configPath.slice(mount.mountPath.replace(/\/+$/, '').length + 1));
+      const local = `${mount.local}${configPath.slice(mount.mountPath.length)}`;
       state.dns ??= await startDnsServer(this.resolve);
       // Stopped while the DNS server started: halt() has run already, so nothing may start now.
       if (state.stopped) {
@@ -304,6 +305,7 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
         podIP: state.ip,
         mounts,
         dns: { host: state.dns.host, port: state.dns.port },
+        startAddress: this.startAddress,
       });
       writeFileSync(local, cfg);
       probeNames = resolvedServerNames(cfg);
@@ -316,10 +318,13 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     await this.waitReady(state, spec, c, probeNames);
   }
 
-  /** Writes each ConfigMap volume the container mounts into its own directory under the pod's. */
+  /**
+   * Writes each ConfigMap volume the container mounts into its own directory under the pod's; a
+   * subPath mount shows that file (or directory) of the volume at its mountPath, as the kubelet's does.
+   */
   private mountConfigMaps(pod: KubeObject, state: PodState, spec: Container, c: RunningContainer) {
     const volumes = (pod.spec as { volumes?: Volume[] }).volumes ?? [];
-    const mounts: Array<{ mountPath: string; dir: string }> = [];
+    const mounts: Array<{ mountPath: string; local: string }> = [];
     for (const mount of spec.volumeMounts ?? []) {
       const source = volumes.find((v) => v.name === mount.name)?.configMap;
       if (!source) continue;
@@ -338,10 +343,27 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
         mkdirSync(join(file, '..'), { recursive: true });
         writeFileSync(file, data[item.key] ?? '');
       }
-      mounts.push({ mountPath: mount.mountPath, dir });
+      const local = mount.subPath ? join(dir, mount.subPath) : dir;
+      if (mount.subPath && !existsSync(local)) {
+        c.note += `data plane: subPath "${mount.subPath}" is not in configmap "${source.name}"\n`;
+        throw new Error(`pod ${state.namespace}/${state.name}: subPath ${mount.subPath} not found`);
+      }
+      mounts.push({ mountPath: mount.mountPath.replace(/\/+$/, ''), local });
     }
     return mounts;
   }
+
+  /**
+   * A cluster Service name resolved once at start (libc in a real pod, which asks the cluster DNS):
+   * the Service's listener here, for servers that do not use a resolvers section.
+   */
+  private readonly startAddress = (host: string, port: number): string | undefined => {
+    const match = CLUSTER_NAME.exec(host.toLowerCase().replace(/\.$/, ''));
+    const svc = match && this.store?.get('services', match[3], match[1] ?? '');
+    if (!match || !svc || !hasServiceAddress(svc) || !this.proxy) return undefined;
+    const address = this.proxy.address(match[3] ?? '', match[1] ?? '', port);
+    return `${address.host}:${address.port}`;
+  };
 
   private async waitReady(
     state: PodState,
@@ -395,6 +417,23 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     await dns?.close();
     rmSync(state.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The file the container's haproxy loads: its `-f`. Without command and args the image's CMD runs;
+ * arguments starting with "-" go to haproxy, as the image's entrypoint does it.
+ */
+function haproxyConfigPath(spec: Container): string {
+  const args = spec.args ?? IMAGE_COMMAND;
+  const argv = spec.command
+    ? [...spec.command, ...(spec.args ?? [])]
+    : args[0]?.startsWith('-')
+      ? ['haproxy', ...args]
+      : args;
+  const f = argv.indexOf('-f');
+  return (
+    (basename(argv[0] ?? '') === 'haproxy' && f >= 0 ? argv[f + 1] : undefined) ?? DEFAULT_HAPROXY_CONFIG
+  );
 }
 
 const describe = (pod: PodRef) =>
