@@ -40,6 +40,8 @@ export interface RolloutState {
   done: boolean;
   /** Rolled out as far as it will get: waiting longer will not help. */
   stuck: boolean;
+  /** The pods cannot even be created (admission refused them, a quota is used up): what the server said. */
+  refused?: string;
   message: string;
   ready: number;
   desired: number;
@@ -56,6 +58,16 @@ export function rolloutState(deployment: DeploymentLike): RolloutState {
   const base = { ready, desired, stuck: false, done: false };
   if ((status.observedGeneration ?? 0) < (deployment.metadata.generation ?? 1)) {
     return { ...base, message: `Waiting for ${name} spec update to be observed` };
+  }
+  // The ReplicaSet controller could not create the pods (Pod Security, a quota, a webhook): no wait helps.
+  const failure = status.conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (failure) {
+    return {
+      ...base,
+      stuck: true,
+      refused: failure.message ?? failure.reason ?? 'FailedCreate',
+      message: `${name} cannot create its pods: ${failure.message ?? failure.reason ?? 'FailedCreate'}`,
+    };
   }
   const progressing = status.conditions?.find((condition) => condition.type === 'Progressing');
   if (progressing?.reason === 'ProgressDeadlineExceeded') {
@@ -146,9 +158,26 @@ async function rolloutFailure(
   const selector = Object.entries(labels)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
+  const name = deployment.metadata.name;
+  if (state.refused !== undefined) {
+    const podSecurity = state.refused.includes('PodSecurity');
+    return new GatewayError(`the cluster refuses the pods of deployment ${namespace}/${name}`, {
+      why: state.refused,
+      next: [
+        ...(podSecurity
+          ? [
+              `kubectl get namespace ${namespace} --show-labels   # the pod-security.kubernetes.io/enforce level`,
+              `make the Deployment's pod template meet that level, or run kubectl trigger-gateway install to restore ours`,
+            ]
+          : []),
+        `kubectl -n ${namespace} describe deployment ${name}`,
+        `kubectl -n ${namespace} get events --field-selector reason=FailedCreate`,
+      ],
+      exitCode: ExitCode.clusterState,
+    });
+  }
   const pods = await kube.list<PodLike>('v1', 'Pod', { namespace, labelSelector: selector });
   const problems = podProblems(pods);
-  const name = deployment.metadata.name;
   return new GatewayError(
     state.stuck ? state.message : `timed out waiting for deployment ${namespace}/${name} to roll out`,
     {

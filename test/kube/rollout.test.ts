@@ -34,6 +34,31 @@ describe('rolloutState follows kubectl rollout status', () => {
     ).toBe('Waiting for deployment/trigger-gateway: 1 of 2 updated replicas are available');
   });
 
+  it("stops waiting when the ReplicaSet controller cannot create the pods, with the server's reason", () => {
+    const state = rolloutState(
+      deployment({
+        observedGeneration: 2,
+        replicas: 2,
+        updatedReplicas: 0,
+        conditions: [
+          {
+            type: 'ReplicaFailure',
+            status: 'True',
+            reason: 'FailedCreate',
+            message: 'pods "trigger-gateway-x" is forbidden: violates PodSecurity "restricted:latest"',
+          },
+        ],
+      }),
+    );
+    expect(state).toMatchObject({ done: false, stuck: true });
+    expect(state.refused).toBe(
+      'pods "trigger-gateway-x" is forbidden: violates PodSecurity "restricted:latest"',
+    );
+    expect(state.message).toBe(
+      'deployment/trigger-gateway cannot create its pods: pods "trigger-gateway-x" is forbidden: violates PodSecurity "restricted:latest"',
+    );
+  });
+
   it('is done when every replica is updated and available', () => {
     const state = rolloutState(
       deployment({ observedGeneration: 2, replicas: 2, updatedReplicas: 2, availableReplicas: 2 }),
