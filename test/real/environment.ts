@@ -31,6 +31,7 @@ import {
   nodeNetwork,
   removeNodeNetwork,
 } from './network.ts';
+import type { EtcdConnection } from './etcd.ts';
 import { ManagedProcess } from './processes.ts';
 import { httpGet, waitFor } from './wait.ts';
 
@@ -69,6 +70,8 @@ export interface RealControlPlane {
   url: string;
   /** The cluster CA, PEM. */
   ca: string;
+  /** etcd's client URL and a certificate it trusts (the API server's), e.g. to compact it. */
+  etcd: EtcdConnection;
   dir: string;
   nodeName: string;
   /** The leased instance index: the network namespace is tgr-<index>. */
@@ -112,6 +115,7 @@ class Environment implements RealControlPlane {
   readonly nodeName: string;
   url = '';
   ca = '';
+  etcd: EtcdConnection = { url: '', ca: '', cert: '', key: '' };
   private readonly ownsDir: boolean;
   private readonly leasePath: string;
   private readonly children: ManagedProcess[] = [];
@@ -287,6 +291,12 @@ class Environment implements RealControlPlane {
       '--peer-client-cert-auth=true',
     ]);
     await this.waitHealthy(etcd, `http://127.0.0.1:${metrics}/readyz`, {});
+    this.etcd = {
+      url: clientURL,
+      ca: this.pki('etcd-ca.crt'),
+      cert: this.pki('apiserver-etcd-client.crt'),
+      key: this.pki('apiserver-etcd-client.key'),
+    };
     return clientURL;
   }
 
@@ -315,6 +325,9 @@ class Environment implements RealControlPlane {
       `--kubelet-certificate-authority=${this.pki('ca.crt')}`,
       '--kubelet-preferred-address-types=InternalIP',
       `--cert-dir=${join(this.dir, 'kube-apiserver')}`,
+      // Secrets (which the plugin never watches) are watched straight from etcd, without the watch
+      // cache, so that a test can see the real 410 Gone of a watch from a compacted resourceVersion.
+      '--watch-cache-sizes=secrets#0',
     ]);
     await this.waitHealthy(apiServer, `${this.url}/readyz`, {
       ca: this.ca,

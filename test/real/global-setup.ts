@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildRealBinaries } from './binaries.ts';
 import { NODE_AGENT, startRealControlPlane } from './environment.ts';
+import type { EtcdConnection } from './etcd.ts';
 
 export interface ProvidedRealControlPlane {
   /** https://127.0.0.1:PORT */
@@ -17,6 +18,8 @@ export interface ProvidedRealControlPlane {
   /** An admin kubeconfig (client certificate, O=system:masters). */
   kubeconfig: string;
   nodeName: string;
+  /** etcd behind the API server, to compact it. */
+  etcd: EtcdConnection;
   /** Whether the node agent runs (pods get scheduled and start). */
   node: boolean;
   index: number;
@@ -44,6 +47,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     ca: plane.ca,
     kubeconfig,
     nodeName: plane.nodeName,
+    etcd: plane.etcd,
     node,
     index: plane.index,
   });

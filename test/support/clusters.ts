@@ -12,6 +12,7 @@ import * as yaml from 'js-yaml';
 import { inject } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
+import { compactEtcd, type EtcdConnection } from '../real/etcd.ts';
 import { runExecutable } from './cli.ts';
 import { startControlPlane, type ControlPlane, type UserSpec } from './control-plane/index.ts';
 import { DEFAULT_TOKEN } from './control-plane/kubeconfig.ts';
@@ -37,6 +38,8 @@ export interface ClusterUnderTest {
    * user whose writes the control plane denies.
    */
   readOnlyKubeconfig(namespace: string): Promise<string>;
+  /** Compacts the store's history (etcd's, on the real one): watches from older resourceVersions get 410 Gone. */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +83,7 @@ const local: ControlPlaneRow = {
         };
         return kubeconfigForUser(plane, { token });
       },
+      compact: async () => plane.compact(),
       close: async () => {
         await kube.close();
         await plane.stop();
@@ -88,7 +92,7 @@ const local: ControlPlaneRow = {
   },
 };
 
-const real = (kubeconfig: string): ControlPlaneRow => ({
+const real = ({ kubeconfig, etcd }: { kubeconfig: string; etcd: EtcdConnection }): ControlPlaneRow => ({
   name: 'real',
   async connect() {
     const config = yaml.load(readFileSync(kubeconfig, 'utf8')) as {
@@ -131,6 +135,9 @@ const real = (kubeconfig: string): ControlPlaneRow => ({
         if (token.exitCode !== 0) throw new Error(token.stderr);
         return kubeconfigForUser(plane, { token: token.stdout.trim() });
       },
+      compact: async () => {
+        await compactEtcd(etcd);
+      },
       close: () => kube.close(),
     };
   },
@@ -141,8 +148,8 @@ const real = (kubeconfig: string): ControlPlaneRow => ({
  * (test/real/global-setup.ts), the local one otherwise.
  */
 export function controlPlanes(): ControlPlaneRow[] {
-  const provided = inject('realControlPlane') as { kubeconfig: string } | undefined;
-  return provided ? [real(provided.kubeconfig)] : [local];
+  const provided = inject('realControlPlane') as { kubeconfig: string; etcd: EtcdConnection } | undefined;
+  return provided ? [real(provided)] : [local];
 }
 
 let serial = 0;

@@ -121,6 +121,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       const found = kcpOnly('cluster').find(path);
       return found && objectAccess(found.workspace);
     },
+    compact: () => main.store.compact(),
     ...objectAccess(main),
     ...(dataPlane ? { dataPlane } : {}),
     stop: async () => {

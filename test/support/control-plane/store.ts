@@ -26,6 +26,8 @@ export class Store {
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<Listener>();
   private version = 0;
+  /** Watches from before this resourceVersion answer 410 Gone, as after an etcd compaction. */
+  private compactedAt = 0;
 
   get resourceVersion(): number {
     return this.version;
@@ -85,7 +87,14 @@ export class Store {
   changesSince(resource: string, resourceVersion: number): StoreEvent[] | 'expired' {
     const oldest = this.history[0]?.resourceVersion;
     if (oldest !== undefined && resourceVersion < oldest - 1) return 'expired';
+    if (resourceVersion < this.compactedAt) return 'expired';
     return this.history.filter((e) => e.resource === resource && e.resourceVersion > resourceVersion);
+  }
+
+  /** Forgets the history up to now, as etcd's compaction does: older resourceVersions are gone. */
+  compact(): void {
+    this.compactedAt = this.version;
+    this.history.length = 0;
   }
 
   subscribe(listener: Listener): () => void {

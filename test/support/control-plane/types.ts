@@ -188,6 +188,8 @@ export interface ControlPlane extends ClusterObjects {
   cluster(path: string): ClusterObjects | undefined;
   /** Every request served, in order. */
   requests: RequestRecord[];
+  /** Forgets the change history as etcd's compaction does: watches from older resourceVersions get 410 Gone. */
+  compact(): void;
   /** Set when started with `dataPlane`. */
   dataPlane?: DataPlane;
   /** Stops the controllers, every pod (and its processes), the data plane, then the API server. */
