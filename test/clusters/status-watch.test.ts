@@ -43,10 +43,10 @@ class ShortWatches extends KubeClient {
   ) {
     this.watches += 1;
     const events = await super.watch<T>(apiVersion, kind, { ...options, timeoutSeconds: 1 }, signal);
-    const client = this;
+    const countGone = () => (this.gone += 1);
     return (async function* () {
       for await (const event of events) {
-        if (event.type === 'ERROR' && (event.object as { code?: number }).code === 410) client.gone += 1;
+        if (event.type === 'ERROR' && (event.object as { code?: number }).code === 410) countGone();
         yield event;
       }
     })();
