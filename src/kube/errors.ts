@@ -179,10 +179,20 @@ function explainHttpError(
         `the API server refused to ${request.verb} ${describeTarget(request)} (${error.code})`,
         {
           why: serverSays,
+          ...admissionNextSteps(serverSays, ctx),
           exitCode: ExitCode.clusterState,
         },
       );
   }
+}
+
+/** Where to look when the cluster's own admission rules refused a request. */
+function admissionNextSteps(serverSays: string, ctx: string): { next?: string[] } {
+  if (serverSays.includes('ValidatingAdmissionPolicy'))
+    return { next: [`kubectl ${ctx} get validatingadmissionpolicies,validatingadmissionpolicybindings`] };
+  if (serverSays.includes('admission webhook'))
+    return { next: [`kubectl ${ctx} get validatingwebhookconfigurations,mutatingwebhookconfigurations`] };
+  return {};
 }
 
 /** Turns anything a request can throw into an error that says what, why and what next. */
