@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { findHaproxy } from '../support/haproxy.ts';
-import { descendants, running } from '../support/process-tree.ts';
+import { running } from '../support/process-tree.ts';
+import { sandboxUp } from '../support/sandbox-process.ts';
 
 const SANDBOX = join(REPO_ROOT, 'test', 'support', 'sandbox.ts');
 
@@ -26,30 +26,6 @@ it('the README main job installs the gateway, routes to the echo backend and sen
   }
 });
 
-/**
- * Starts the sandbox as a terminal would (its own process group), waits until it stays up, and
- * returns it with every process it started by then.
- */
-async function sandboxUp(args: string[] = [], viaShell = false) {
-  const command = [process.execPath, '--import', 'tsx', SANDBOX, ...args];
-  // `; :` keeps the shell as the sandbox's parent (it would otherwise exec the command).
-  const child = viaShell
-    ? spawn('sh', ['-c', `${command.map((part) => `'${part}'`).join(' ')}; :`], {
-        cwd: REPO_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(command[0] ?? '', command.slice(1), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await vi.waitFor(() => expect(output).toContain('The sandbox stays up.'), {
-    timeout: 120_000,
-    interval: 100,
-  });
-  return { child, exited, started: descendants(child.pid ?? 0), output: () => output };
-}
-
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   it(`${signal} stops the sandbox and every process it started`, async () => {
     const sandbox = await sandboxUp();
@@ -65,7 +41,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 it('stops every process it started when whatever started it is killed (npm, a shell)', async () => {
-  const sandbox = await sandboxUp([], true);
+  const sandbox = await sandboxUp([], { viaShell: true });
   const sandboxProcess = sandbox.started.find((p) => p.command.includes('sandbox.ts'));
   expect(sandboxProcess).toBeDefined();
   sandbox.child.kill('SIGKILL');

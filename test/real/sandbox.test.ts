@@ -2,32 +2,18 @@
  * `npm run sandbox -- --real`: the README's main job on a real control plane of its own, and every
  * process and the network namespace gone once it is stopped.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { expect, it, vi } from 'vitest';
-import { REPO_ROOT } from '../support/cli.ts';
-import { descendants, running } from '../support/process-tree.ts';
-
-const SANDBOX = join(REPO_ROOT, 'test', 'support', 'sandbox.ts');
+import { execFileSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+import { running } from '../support/process-tree.ts';
+import { sandboxUp } from '../support/sandbox-process.ts';
 
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
 
 it('runs the main job on the real control plane and stops everything on SIGHUP', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', SANDBOX, '--real'], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await vi.waitFor(() => expect(output).toContain('The sandbox stays up.'), {
-    timeout: 240_000,
-    interval: 200,
-  });
-
+  const sandbox = await sandboxUp(['--real'], { timeoutMs: 240_000 });
+  const output = sandbox.output();
   expect(output).toMatch(
-    /Real control plane \(Kubernetes v1\.37\.2\) at https:\/\/127\.0\.0\.1:\d+, its node in network namespace (tgr-\d+)/,
+    /Real control plane \(Kubernetes v1\.37\.2\) at https:\/\/127\.0\.0\.1:\d+, its node in network namespace tgr-\d+/,
   );
   expect(output).toContain('Ready: deployment trigger-gateway/trigger-gateway 2/2 pods.');
   expect(output).toContain('Ready: deployment trigger/httpecho 1/1 pods.');
@@ -37,14 +23,14 @@ it('runs the main job on the real control plane and stops everything on SIGHUP',
   const netns = /network namespace (tgr-\d+)/.exec(output)?.[1] ?? '';
   expect(namespaces()).toContain(netns);
 
-  const started = descendants(child.pid ?? 0);
+  const { started } = sandbox;
   for (const program of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'haproxy'])
     expect(
       started.some((p) => p.command.includes(program)),
       program,
     ).toBe(true);
-  child.kill('SIGHUP');
-  expect(await exited, output).toBe(0);
+  sandbox.child.kill('SIGHUP');
+  expect(await sandbox.exited, sandbox.output()).toBe(0);
   expect(started.filter((p) => running(p.pid))).toEqual([]);
   expect(namespaces()).not.toContain(netns);
 });
