@@ -323,9 +323,9 @@ export function explainKubeError(
     });
   }
   if (code && TIMEOUT_CODES.has(code)) {
-    const limit = target.requestTimeoutMs > 0 ? ` within ${target.requestTimeoutMs / 1000}s` : '';
-    return new GatewayError(`${where} did not answer${limit}`, {
-      why: 'the API server is overloaded, or the network path to it drops packets',
+    // The network's own time-out (a connect the kernel gave up on), not --request-timeout.
+    return new GatewayError(`${where} did not answer: ${request.verb} ${describeTarget(request)}`, {
+      why: `the connection timed out (${code}); the API server is overloaded, or the network path to it drops packets`,
       next: [clusterInfo, 'raise the limit, e.g. --request-timeout=2m'],
       exitCode: ExitCode.unreachable,
       cause: error,

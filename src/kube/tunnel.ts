@@ -43,7 +43,7 @@ export class ProxyError extends Error {
 }
 
 /** Reads a handshake off a socket, message by message, leaving what follows it unread. */
-function handshakeReader(socket: Duplex) {
+export function handshakeReader(socket: Duplex) {
   let buffered = Buffer.alloc(0);
   let waiting: { size: (data: Buffer) => number | undefined; resolve: (data: Buffer) => void } | undefined;
   const take = () => {

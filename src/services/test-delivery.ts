@@ -39,6 +39,23 @@ export interface DeliveryTestRequest {
   follow: ((result: DeliveryTestResult) => void) | undefined;
 }
 
+/** A GitHub sample push to `path`, unsigned, its log lines kept to itself: the status view's `t`. */
+export function sampleDeliveryTest(path: string | undefined, timeoutMs: number): DeliveryTestRequest {
+  return {
+    path,
+    provider: 'github',
+    event: undefined,
+    payload: undefined,
+    secret: undefined,
+    secretFrom: undefined,
+    url: undefined,
+    timeoutMs,
+    onLogLine: () => undefined,
+    interrupt: new AbortController().signal,
+    follow: undefined,
+  };
+}
+
 export interface DeliveryTestResult {
   route: string;
   backend: string;

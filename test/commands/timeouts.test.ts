@@ -22,7 +22,7 @@ import WorkspaceCurrent from '../../src/commands/workspace/current.ts';
 import WorkspaceUse from '../../src/commands/workspace/use.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
-import { type DeliveryTestRequest, testDelivery } from '../../src/services/test-delivery.ts';
+import { sampleDeliveryTest, testDelivery } from '../../src/services/test-delivery.ts';
 import { pluginPath, REPO_ROOT, runCommand } from '../support/cli.ts';
 import { type ControlPlane, type Stall, startControlPlane } from '../support/control-plane/index.ts';
 import { CA_CERT } from '../support/control-plane/tls.ts';
@@ -34,20 +34,6 @@ const tempKubeconfig = (plane: ControlPlane, options: { workspace?: string } = {
 
 /** Progress that goes nowhere. */
 const SILENT = { update() {}, done() {}, warn() {}, stop() {} };
-
-const deliveryRequest: DeliveryTestRequest = {
-  path: undefined,
-  provider: 'github',
-  event: undefined,
-  payload: undefined,
-  secret: undefined,
-  secretFrom: undefined,
-  url: undefined,
-  timeoutMs: 1000,
-  onLogLine: () => undefined,
-  interrupt: new AbortController().signal,
-  follow: undefined,
-};
 
 /** Every held request's connection was closed by the client. */
 const allClosed = (stall: Stall) => Promise.all(stall.requests.map((request) => request.closed));
@@ -155,7 +141,7 @@ describe('a cluster that answers, except for the requests it holds', () => {
     const kube = new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 1000 }));
     try {
       const before = plane.requests.length;
-      await expect(testDelivery(kube, deliveryRequest, SILENT)).rejects.toThrow(
+      await expect(testDelivery(kube, sampleDeliveryTest(undefined, 1000), SILENT)).rejects.toThrow(
         /did not answer within 1s: create pods\/portforward/,
       );
       const follows = plane.requests.slice(before).filter((request) => request.path.endsWith('/log'));

@@ -9,6 +9,7 @@ import { createServer as createHttpServer, type IncomingMessage, request as http
 import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createTcpServer, isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { handshakeReader } from '../../src/kube/tunnel.ts';
 import { SERVER_CERT, SERVER_KEY } from './control-plane/tls.ts';
 
 export interface ProxyOptions {
@@ -176,27 +177,8 @@ async function socks5(
   requests: ProxyRequest[],
   tunnel: (client: Duplex, destination: string, answer: (ok: boolean) => void) => void,
 ): Promise<void> {
-  let buffered = Buffer.alloc(0);
-  let wanted: { size: (data: Buffer) => number | undefined; done: (data: Buffer) => void } | undefined;
-  const pump = () => {
-    const size = wanted?.size(buffered);
-    if (!wanted || size === undefined) return;
-    const message = buffered.subarray(0, size);
-    buffered = buffered.subarray(size);
-    const { done } = wanted;
-    wanted = undefined;
-    done(message);
-  };
-  const onData = (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    pump();
-  };
-  client.on('data', onData);
-  const read = (size: (data: Buffer) => number | undefined) =>
-    new Promise<Buffer>((done) => {
-      wanted = { size, done };
-      pump();
-    });
+  const reader = handshakeReader(client);
+  const read = (size: (data: Buffer) => number | undefined) => reader.next(size);
   const greeting = await read((data) =>
     data.length >= 2 && data.length >= 2 + (data[1] ?? 0) ? 2 + (data[1] ?? 0) : undefined,
   );
@@ -225,7 +207,7 @@ async function socks5(
     const length = data[3] === 1 ? 4 : data[3] === 4 ? 16 : 1 + (data[4] ?? 0);
     return data.length >= 4 + length + 2 ? 4 + length + 2 : undefined;
   });
-  client.off('data', onData);
+  reader.release();
   const type = request[3];
   const addressBytes = request.subarray(4, request.length - 2);
   const host =
