@@ -175,9 +175,13 @@ describe('NO_PROXY', () => {
     ['the host and its port', `${HOST}:PORT`],
     ['*', '*'],
   ])('%s sends the cluster past the proxy (where it does not resolve)', async (_what, entry) => {
+    const file = kubeconfig();
+    proxyEnv({ HTTPS_PROXY: proxy.url, NO_PROXY: 'example.com' });
+    expect((await routeList(file)).exitCode).toBe(0);
+
     const before = proxy.requests.length;
     proxyEnv({ HTTPS_PROXY: proxy.url, NO_PROXY: `example.com, ${entry.replace('PORT', String(port))}` });
-    const result = await routeList(kubeconfig());
+    const result = await routeList(file);
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toContain('its host name does not resolve');
     expect(proxy.requests.length).toBe(before);
