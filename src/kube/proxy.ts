@@ -144,7 +144,8 @@ function entryMatcher(entry: string): Matcher | 'all' | undefined {
   if (host.startsWith('*.')) host = host.slice(1);
   const matchesItself = !host.startsWith('.');
   if (matchesItself) host = `.${host}`;
-  if ([...host].some((character) => character.charCodeAt(0) > 0x7f)) host = `.${domainToASCII(host.slice(1))}`;
+  if ([...host].some((character) => character.charCodeAt(0) > 0x7f))
+    host = `.${domainToASCII(host.slice(1))}`;
   const suffix = host;
   return (target, targetPort) =>
     (target.endsWith(suffix) || (matchesItself && target === suffix.slice(1))) &&
