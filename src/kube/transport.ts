@@ -115,7 +115,7 @@ export class Transport {
   private readonly absoluteForm: boolean;
 
   constructor(
-    private readonly server: URL,
+    server: URL,
     private readonly tlsOptions: TlsOptions,
     readonly proxy: ProxyRoute | undefined,
   ) {
