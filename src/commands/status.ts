@@ -9,7 +9,7 @@ import { type GatewayLocation, locateGateway } from '../services/gateway.ts';
 import { readGatewayStatus } from '../services/status.ts';
 import type { GatewayStatus, RouteStatus } from '../services/status-model.ts';
 import { watchGatewayStatus } from '../services/status-watch.ts';
-import { testDelivery } from '../services/test-delivery.ts';
+import { sampleDeliveryTest, testDelivery } from '../services/test-delivery.ts';
 import { podLogPrinter } from '../ui/log-lines.ts';
 import { renderStatusSnapshot, statusChanges } from '../ui/status-text.ts';
 
@@ -109,23 +109,7 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
   private async testRoute(kube: KubeClient, route: RouteStatus): Promise<string> {
     if (!route.match.startsWith('/')) return `t sends to path routes; ${route.match} matches a header`;
     try {
-      const result = await testDelivery(
-        kube,
-        {
-          path: route.match,
-          provider: 'github',
-          event: undefined,
-          payload: undefined,
-          secret: undefined,
-          secretFrom: undefined,
-          url: undefined,
-          timeoutMs: 30_000,
-          onLogLine: () => undefined,
-          interrupt: new AbortController().signal,
-          follow: undefined,
-        },
-        SILENT,
-      );
+      const result = await testDelivery(kube, sampleDeliveryTest(route.match, 30_000), SILENT);
       const pod = result.evidence[0]?.pod;
       return `✓ ${route.match}: HTTP ${result.status} in ${result.latencyMs} ms, logged by ${pod ?? 'the backend'}`;
     } catch (error) {

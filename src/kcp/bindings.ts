@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, GatewayError, usageError } from '../errors.ts';
-import type { KubeClient } from '../kube/client.ts';
+import { type KubeClient, limitsAfter } from '../kube/client.ts';
 import { servedApis } from '../kube/discovery.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
@@ -134,8 +134,12 @@ export async function bindExport(
     }
   } catch (error) {
     // A binding this command created and could not finish is taken back: the workspace stays as it was.
-    if (created)
-      await kube.delete({ apiVersion: BINDING_API_VERSION, kind: 'APIBinding', name }).catch(() => false);
+    // Within a request timeout of the deadline, like every request of a wait.
+    const limits = limitsAfter(kube, deadline);
+    if (created && limits)
+      await kube
+        .delete({ apiVersion: BINDING_API_VERSION, kind: 'APIBinding', name }, limits)
+        .catch(() => false);
     throw error;
   }
 }

@@ -5,16 +5,18 @@ import type { KubeObject } from '../manifests/types.ts';
 import { authorizationHeader, tlsOptions } from './credentials.ts';
 import { apiStatusOf, explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
+import { type ProxyRoute, proxyEnvironment, proxyFor } from './proxy.ts';
 import { resourcePath, resourceType } from './resources.ts';
 import {
-  type Agent,
-  agentFor,
   isSuccess,
   readText,
-  send,
   type SendOptions,
   type TlsOptions,
+  Transport,
+  type Upgraded,
+  USER_AGENT,
 } from './transport.ts';
+import { WebSocketConnection, webSocketHandshake } from './websocket.ts';
 
 /** Someone else changed the object since we read it (409 on an update with a resourceVersion). */
 export class ConflictError extends GatewayError {
@@ -28,7 +30,6 @@ export class ConflictError extends GatewayError {
 }
 
 export const FIELD_MANAGER = 'kubectl-trigger-gateway';
-const USER_AGENT = 'kubectl-trigger-gateway';
 
 export interface ObjectRef {
   apiVersion: string;
@@ -47,6 +48,11 @@ export interface ListOptions {
   namespace?: string | undefined;
   labelSelector?: string | undefined;
   fieldSelector?: string | undefined;
+}
+
+/** For requests a wait makes after its --timeout: a shorter limit than --request-timeout, never a longer one. */
+export interface RequestLimits {
+  timeoutMs?: number | undefined;
 }
 
 export interface WatchEvent<T extends KubeObject = KubeObject> {
@@ -74,7 +80,7 @@ async function* parseWatchEvents<T extends KubeObject>(
 /** How one request authenticates. */
 interface Connection {
   headers: Record<string, string>;
-  agent: Agent;
+  transport: Transport;
   /** Set for credentials a 401 can renew (an exec plugin's): forgets them, so the next ask runs the plugin. */
   discard?: () => void;
 }
@@ -89,10 +95,11 @@ interface KubeList {
  * (credentials.ts); every failure leaves here as a GatewayError that says what to do.
  */
 export class KubeClient {
-  private agent: Agent | undefined;
-  private agentCertificate: TlsOptions['cert'];
-  /** Agents for a client certificate since renewed: they keep their open streams until close(). */
-  private readonly retiredAgents: Agent[] = [];
+  private transport: Transport | undefined;
+  private transportCertificate: TlsOptions['cert'];
+  /** Transports for a client certificate since renewed: they keep their open streams until close(). */
+  private readonly retiredTransports: Transport[] = [];
+  private proxyRoute: { route: ProxyRoute | undefined } | undefined;
 
   constructor(readonly target: KubeTarget) {}
 
@@ -152,9 +159,10 @@ export class KubeClient {
     apiVersion: string,
     kind: string,
     options: ListOptions = {},
+    limits: RequestLimits = {},
   ): Promise<T[]> {
     try {
-      return (await this.listVersioned<T>(apiVersion, kind, options)).items;
+      return (await this.listVersioned<T>(apiVersion, kind, options, limits)).items;
     } catch (error) {
       // A kind the cluster does not serve at all has no objects of ours.
       if (apiStatusOf(error)?.code === 404) return [];
@@ -167,6 +175,7 @@ export class KubeClient {
     apiVersion: string,
     kind: string,
     options: ListOptions = {},
+    limits: RequestLimits = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
     const type = resourceType(apiVersion, kind);
     const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
@@ -174,6 +183,9 @@ export class KubeClient {
       const list = (await this.request(
         'GET',
         `${resourcePath(type, options.namespace)}${query(options)}`,
+        undefined,
+        'application/json',
+        limits,
       )) as KubeList;
       return {
         items: (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }) as T),
@@ -293,7 +305,7 @@ export class KubeClient {
   }
 
   /** Deletes one object; false when it was already gone. */
-  async delete(ref: ObjectRef, options: { dryRun?: boolean } = {}): Promise<boolean> {
+  async delete(ref: ObjectRef, options: { dryRun?: boolean } & RequestLimits = {}): Promise<boolean> {
     const type = resourceType(ref.apiVersion, ref.kind);
     const params = new URLSearchParams({ propagationPolicy: 'Background' });
     if (options.dryRun) params.set('dryRun', 'All');
@@ -304,7 +316,13 @@ export class KubeClient {
       namespace: ref.namespace,
     } as const;
     try {
-      await this.request('DELETE', `${resourcePath(type, ref.namespace, ref.name)}?${params}`);
+      await this.request(
+        'DELETE',
+        `${resourcePath(type, ref.namespace, ref.name)}?${params}`,
+        undefined,
+        'application/json',
+        options,
+      );
       return true;
     } catch (error) {
       if (error instanceof KubeHttpError && error.code === 404) return false;
@@ -331,20 +349,61 @@ export class KubeClient {
     return this.openStream(path, describe, signal, 'application/json, */*');
   }
 
-  /** A streaming GET (logs, watches), line by line; the request is under way once this resolves. */
+  /**
+   * Opens a WebSocket to a pod's port through the API server (pods/portforward, the kubelet's channel
+   * protocol); it is open once this resolves, within --request-timeout.
+   */
+  async openPortForward(
+    pod: { name: string; namespace: string },
+    port: number,
+  ): Promise<WebSocketConnection> {
+    const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/portforward?ports=${port}`;
+    const describe = {
+      verb: 'create',
+      resource: 'pods/portforward',
+      name: pod.name,
+      namespace: pod.namespace,
+    } as const;
+    const handshake = webSocketHandshake([PORT_FORWARD_PROTOCOL]);
+    try {
+      const answer = await this.sendAuthenticated(
+        this.url(path),
+        {
+          method: 'GET',
+          headers: { ...handshake.headers, 'User-Agent': USER_AGENT },
+          timeoutMs: this.target.requestTimeoutMs,
+        },
+        true,
+      );
+      if (!('head' in answer)) throw new KubeHttpError(answer.statusCode ?? 0, await readText(answer));
+      if (answer.response.headers['sec-websocket-accept'] !== handshake.accept) {
+        answer.socket.destroy();
+        throw new Error('the answer to the WebSocket handshake does not match the request');
+      }
+      return new WebSocketConnection(answer.socket, answer.head);
+    } catch (error) {
+      throw this.explain(error, describe);
+    }
+  }
+
+  /**
+   * A streaming GET (logs, watches), line by line; the request is under way once this resolves. Its
+   * headers must come within --request-timeout; after that the stream lasts until `signal` aborts.
+   */
   private async openStream(
     path: string,
     describe: RequestDescription,
     signal: AbortSignal,
     accept: string,
   ): Promise<AsyncIterable<string>> {
-    const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     let body: AsyncIterable<Uint8Array>;
     try {
-      const response = await this.sendAuthenticated(url, {
+      const response = await this.sendAuthenticated(this.url(path), {
         method: 'GET',
         headers: { Accept: accept, 'User-Agent': USER_AGENT },
         signal,
+        timeoutMs: this.target.requestTimeoutMs,
+        timeoutCovers: 'headers',
       });
       if (!isSuccess(response)) throw new KubeHttpError(response.statusCode ?? 0, await readText(response));
       body = response;
@@ -355,28 +414,42 @@ export class KubeClient {
   }
 
   async close(): Promise<void> {
-    this.agent?.destroy();
-    this.agent = undefined;
-    for (const agent of this.retiredAgents.splice(0)) agent.destroy();
+    this.transport?.destroy();
+    this.transport = undefined;
+    for (const transport of this.retiredTransports.splice(0)) transport.destroy();
+  }
+
+  private url(path: string): string {
+    return `${this.target.server.replace(/\/+$/, '')}${path}`;
+  }
+
+  /** The proxy kubectl would use for this server: the kubeconfig's proxy-url, else the environment's. */
+  private proxy(): ProxyRoute | undefined {
+    this.proxyRoute ??= {
+      route: proxyFor(new URL(this.target.server), this.target.proxyUrl, proxyEnvironment()),
+    };
+    return this.proxyRoute.route;
   }
 
   /**
    * Credentials and the TLS client from the kubeconfig: ours for tokens, certificates and exec plugins,
-   * client-node's (loaded only then) for auth-providers and proxies.
+   * client-node's (loaded only then) for auth-providers. Every kind goes through our transport.
    */
   private async authenticate(): Promise<Connection> {
     const credentials = this.target.credentials;
     if (credentials.kind === 'static') {
       return {
         headers: authorizationHeader(credentials),
-        agent: this.agentPresenting(tlsOptions(credentials)),
+        transport: this.transportPresenting(tlsOptions(credentials)),
       };
     }
     if (credentials.kind === 'exec') {
-      const issued = await credentials.plugin.credential();
+      const issued = await credentials.plugin.credential(this.target.requestTimeoutMs);
       return {
         headers: issued.token ? { Authorization: `Bearer ${issued.token}` } : {},
-        agent: this.agentPresenting(tlsOptions({ ...credentials, cert: issued.cert, key: issued.key })),
+        transport: this.transportPresenting(
+          tlsOptions({ ...credentials, cert: issued.cert, key: issued.key }),
+        ),
         discard: () => credentials.plugin.discard(issued),
       };
     }
@@ -387,45 +460,59 @@ export class KubeClient {
       Object.entries(options.headers ?? {}).map(([name, value]) => [name, String(value)]),
     );
     if (options.auth) headers.Authorization = `Basic ${Buffer.from(options.auth).toString('base64')}`;
-    // client-node's agent carries a proxy when the kubeconfig names one.
-    this.agent ??= (options.agent as Agent | undefined) ?? agentFor(this.target.server, options);
-    return { headers, agent: this.agent };
+    const { ca, cert, key, servername, rejectUnauthorized } = options;
+    const tls: TlsOptions = {
+      ...(ca ? { ca } : {}),
+      ...(cert ? { cert } : {}),
+      ...(key ? { key } : {}),
+      ...(servername ? { servername } : {}),
+      rejectUnauthorized: rejectUnauthorized !== false,
+    };
+    return { headers, transport: this.transportPresenting(tls) };
   }
 
-  /** The agent for these TLS options; a client certificate an exec plugin renewed needs new connections. */
-  private agentPresenting(tls: TlsOptions): Agent {
-    if (this.agent && this.agentCertificate === tls.cert) return this.agent;
-    if (this.agent) this.retiredAgents.push(this.agent);
-    this.agent = agentFor(this.target.server, tls);
-    this.agentCertificate = tls.cert;
-    return this.agent;
+  /** The transport for these TLS options; a client certificate an exec plugin renewed needs new connections. */
+  private transportPresenting(tls: TlsOptions): Transport {
+    if (this.transport && this.transportCertificate === tls.cert) return this.transport;
+    if (this.transport) this.retiredTransports.push(this.transport);
+    this.transport = new Transport(new URL(this.target.server), tls, this.proxy());
+    this.transportCertificate = tls.cert;
+    return this.transport;
   }
 
   /**
    * Sends with the kubeconfig's credentials. A 401 to an exec plugin's credential runs the plugin again
-   * and sends once more, as kubectl does; a second 401 is the caller's to report. `timeoutMs` (0: none)
-   * starts once the credentials are there, as a plugin may wait for someone to sign in.
+   * and sends once more, as kubectl does; a second 401 is the caller's to report. The time limit starts
+   * once the credentials are there: a plugin has a limit of its own (exec-credential.ts).
    */
+  private sendAuthenticated(url: string, options: SendOptions): Promise<IncomingMessage>;
+  private sendAuthenticated(
+    url: string,
+    options: SendOptions,
+    upgrade: true,
+  ): Promise<IncomingMessage | Upgraded>;
   private async sendAuthenticated(
     url: string,
-    options: Omit<SendOptions, 'agent'> & { timeoutMs?: number },
-  ): Promise<IncomingMessage> {
-    const { timeoutMs = 0, ...request } = options;
+    options: SendOptions,
+    upgrade = false,
+  ): Promise<IncomingMessage | Upgraded> {
     const attempt = async () => {
       const connection = await this.authenticate();
-      const headers = { ...connection.headers, ...request.headers };
-      const signal = request.signal ?? (timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined);
+      const sent = { ...options, headers: { ...connection.headers, ...options.headers } };
       return {
         connection,
-        response: await send(url, { ...request, headers, signal, agent: connection.agent }),
+        answer: await (upgrade
+          ? connection.transport.upgrade(url, sent)
+          : connection.transport.send(url, sent)),
       };
     };
     const first = await attempt();
-    if (first.response.statusCode !== 401 || !first.connection.discard) return first.response;
+    if ('head' in first.answer || first.answer.statusCode !== 401 || !first.connection.discard)
+      return first.answer;
     first.connection.discard();
     // Read to the end, so that its connection serves the retry.
-    first.response.resume();
-    return (await attempt()).response;
+    first.answer.resume();
+    return (await attempt()).answer;
   }
 
   private explain(error: unknown, describe: RequestDescription) {
@@ -437,15 +524,15 @@ export class KubeClient {
     path: string,
     payload?: { body: string; contentType: string },
     accept = 'application/json',
+    limits: RequestLimits = {},
   ): Promise<unknown> {
-    const url = `${this.target.server.replace(/\/+$/, '')}${path}`;
     const headers: Record<string, string> = { Accept: accept, 'User-Agent': USER_AGENT };
     if (payload) headers['Content-Type'] = payload.contentType;
-    const response = await this.sendAuthenticated(url, {
+    const response = await this.sendAuthenticated(this.url(path), {
       method,
       headers,
       body: payload?.body,
-      timeoutMs: this.target.requestTimeoutMs,
+      timeoutMs: limitFor(this.target.requestTimeoutMs, limits),
     });
     const text = await readText(response);
     let body: unknown = text;
@@ -457,6 +544,25 @@ export class KubeClient {
     if (!isSuccess(response)) throw new KubeHttpError(response.statusCode ?? 0, body);
     return body;
   }
+}
+
+/**
+ * The limit for a request a wait makes once its --timeout is up (a last look, a clean-up): it must end
+ * within one request timeout of `deadline`. Undefined when that time is gone too.
+ */
+export function limitsAfter(kube: KubeClient, deadline: number): RequestLimits | undefined {
+  if (kube.target.requestTimeoutMs <= 0) return {};
+  const left = deadline + kube.target.requestTimeoutMs - Date.now();
+  return left > 0 ? { timeoutMs: left } : undefined;
+}
+
+/** The kubelet's WebSocket port-forward protocol, which kube-apiserver passes through (client-node's too). */
+const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
+
+/** --request-timeout, or a wait's shorter limit (0: no limit at all). */
+function limitFor(requestTimeoutMs: number, limits: RequestLimits): number {
+  if (limits.timeoutMs === undefined) return requestTimeoutMs;
+  return requestTimeoutMs > 0 ? Math.min(requestTimeoutMs, limits.timeoutMs) : limits.timeoutMs;
 }
 
 async function* splitLines(

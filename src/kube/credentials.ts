@@ -1,8 +1,8 @@
 /**
  * How requests authenticate, from a kubeconfig cluster and user: bearer tokens (inline or a file
  * read per request, as service account tokens rotate), client certificates, basic auth, exec
- * credential plugins (exec-credential.ts), the CA to trust. auth-providers and proxies are left to
- * @kubernetes/client-node, loaded then.
+ * credential plugins (exec-credential.ts), the CA to trust. auth-providers are left to
+ * @kubernetes/client-node, loaded then; proxies are the transport's (proxy.ts).
  */
 import { readFileSync } from 'node:fs';
 import type { TlsOptions } from './transport.ts';
@@ -41,7 +41,6 @@ const file = (path: string | undefined) => (path ? readFileSync(path) : undefine
 /** Throws what cannot be read (a certificate file, an exec entry); the caller names the context. */
 export function credentialsFor(cluster: ClusterEntry, user: UserEntry, contextName: string): Credentials {
   if (user['auth-provider']) return { kind: 'client-node', reason: 'auth-provider' };
-  if (cluster['proxy-url']) return { kind: 'client-node', reason: 'proxy-url' };
   const trust: ServerTrust = {
     ca: data(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']),
     insecure: cluster['insecure-skip-tls-verify'] === true,

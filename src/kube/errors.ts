@@ -1,5 +1,8 @@
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
+import { describeProxy, hostAndPort, proxyCredentials } from './proxy.ts';
+import { RequestTimeoutError } from './transport.ts';
+import { ProxyError } from './tunnel.ts';
 
 /** What a request tried to do, in the words `kubectl auth can-i` uses. */
 export interface RequestDescription {
@@ -80,6 +83,121 @@ function errorCode(error: unknown): string | undefined {
 function describeTarget(request: RequestDescription): string {
   const what = request.name ? `${request.resource}/${request.name}` : request.resource;
   return request.namespace ? `${what} in namespace ${request.namespace}` : what;
+}
+
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+const SOCKS_REPLIES: Record<number, string> = {
+  1: 'general failure',
+  2: 'not allowed by its rules',
+  3: 'network unreachable',
+  4: 'host unreachable',
+  5: 'connection refused',
+  6: 'TTL expired',
+  7: 'command not supported',
+  8: 'address type not supported',
+  0xfe: 'it refused the user name and password',
+  0xff: 'it accepts none of the authentication methods offered',
+};
+
+/** A proxy that cannot be reached or will not tunnel; `where` is what the tunnel was for. */
+export function explainProxyError(error: ProxyError, where: string): GatewayError {
+  const proxy = describeProxy(error.proxy);
+  const { host } = hostAndPort(new URL(`http://${error.destination}`));
+  const checkProxy =
+    error.proxy.source === 'proxy-url'
+      ? "check the cluster's proxy-url: kubectl config view --minify"
+      : `check ${error.proxy.source}, or send ${host} past the proxy: NO_PROXY=${host}`;
+  const details = (message: string, why: string, next: string[]) =>
+    new GatewayError(message, { why, next, exitCode: ExitCode.unreachable, cause: error });
+  const { failure } = error;
+  if (failure.kind === 'unreachable') {
+    if (TLS_CODES.has(failure.code)) {
+      return details(
+        `the TLS handshake with the proxy ${proxy} failed (${failure.code})`,
+        "the proxy's certificate is trusted neither by this system nor by the cluster's certificate-authority",
+        [checkProxy],
+      );
+    }
+    const reason =
+      failure.code === 'ENOTFOUND' || failure.code === 'EAI_AGAIN'
+        ? 'its host name does not resolve'
+        : failure.code === 'ECONNREFUSED'
+          ? 'connection refused'
+          : failure.code;
+    return details(
+      `cannot reach the proxy ${proxy}: ${reason}`,
+      `requests to ${where} go through this proxy, and it cannot be reached at its address`,
+      [checkProxy],
+    );
+  }
+  if (failure.kind === 'socks') {
+    return details(
+      `the SOCKS5 proxy ${proxy} did not open a connection to ${error.destination}: ${SOCKS_REPLIES[failure.reply] ?? `reply ${failure.reply}`}`,
+      `requests to ${where} go through this proxy`,
+      [checkProxy],
+    );
+  }
+  const status = `${failure.status} ${failure.statusText}`.trim();
+  if (failure.status === 407) {
+    const given = proxyCredentials(error.proxy) !== undefined;
+    return details(
+      `the proxy ${proxy} wants credentials to open a tunnel to ${error.destination} (${status})`,
+      given
+        ? 'it refused the user name and password in the proxy URL'
+        : 'the proxy URL carries no user name and password',
+      [
+        error.proxy.source === 'proxy-url'
+          ? 'put them in the proxy-url: kubectl config set-cluster NAME --proxy-url=http://USER:PASSWORD@HOST:PORT'
+          : `put them in the proxy URL: ${error.proxy.source}=${error.proxy.url.protocol}//USER:PASSWORD@${error.proxy.url.host} (percent-encode special characters)`,
+      ],
+    );
+  }
+  if (failure.status === 403) {
+    return details(
+      `the proxy ${proxy} does not allow a tunnel to ${error.destination} (${status})`,
+      'its rules do not allow connections to that host and port',
+      [`ask the proxy's administrators to allow CONNECT to ${error.destination}`, checkProxy],
+    );
+  }
+  return details(
+    `the proxy ${proxy} could not open a tunnel to ${error.destination} (${status})`,
+    `it could not resolve or reach ${where} from where it is`,
+    [checkProxy],
+  );
+}
+
+/** No answer within --request-timeout: from the server, or from the proxy before the tunnel was open. */
+export function explainTimeout(
+  error: RequestTimeoutError,
+  where: string,
+  doing: string,
+  next: string[],
+): GatewayError {
+  const limit = seconds(error.timeoutMs);
+  const raise = 'raise the limit, e.g. --request-timeout=2m';
+  if (error.stuckAt) {
+    return new GatewayError(
+      `the proxy ${describeProxy(error.stuckAt)} did not open a tunnel within ${limit}: ${doing}`,
+      {
+        why: `requests to ${where} go through this proxy, and it did not answer within --request-timeout (${limit})`,
+        next: [
+          error.stuckAt.source === 'proxy-url'
+            ? "check the cluster's proxy-url: kubectl config view --minify"
+            : `check ${error.stuckAt.source}`,
+          raise,
+        ],
+        exitCode: ExitCode.unreachable,
+        cause: error,
+      },
+    );
+  }
+  return new GatewayError(`${where} did not answer within ${limit}: ${doing}`, {
+    why: `no answer came within --request-timeout (${limit}); the server is overloaded, or the network path to it drops packets`,
+    next: [...next, raise],
+    exitCode: ExitCode.unreachable,
+    cause: error,
+  });
 }
 
 /** The API server's answer behind an error a request threw: its HTTP code and Status, if it had one. */
@@ -206,6 +324,9 @@ export function explainKubeError(
   const code = errorCode(error);
   const where = `the cluster at ${target.server} (context "${target.contextName}")`;
   const clusterInfo = `kubectl --context ${target.contextName} cluster-info`;
+  if (error instanceof ProxyError) return explainProxyError(error, where);
+  if (error instanceof RequestTimeoutError)
+    return explainTimeout(error, where, `${request.verb} ${describeTarget(request)}`, [clusterInfo]);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
     return new GatewayError(`cannot reach ${where}: its host name does not resolve`, {
       why: `DNS lookup failed (${code}); the address in the kubeconfig may be wrong or a VPN may be down`,
@@ -226,9 +347,9 @@ export function explainKubeError(
     });
   }
   if (code && TIMEOUT_CODES.has(code)) {
-    const limit = target.requestTimeoutMs > 0 ? ` within ${target.requestTimeoutMs / 1000}s` : '';
-    return new GatewayError(`${where} did not answer${limit}`, {
-      why: 'the API server is overloaded, or the network path to it drops packets',
+    // The network's own time-out (a connect the kernel gave up on), not --request-timeout.
+    return new GatewayError(`${where} did not answer: ${request.verb} ${describeTarget(request)}`, {
+      why: `the connection timed out (${code}); the API server is overloaded, or the network path to it drops packets`,
       next: [clusterInfo, 'raise the limit, e.g. --request-timeout=2m'],
       exitCode: ExitCode.unreachable,
       cause: error,

@@ -111,12 +111,15 @@ export class CredentialPlugin {
     private readonly terminal: PluginTerminal = processTerminal,
   ) {}
 
-  /** The credential to send: the one issued before while it is fresh, else the plugin's new answer. */
-  credential(): Promise<IssuedCredential> {
+  /**
+   * The credential to send: the one issued before while it is fresh, else the plugin's new answer. A
+   * plugin that cannot ask anyone (no terminal) is stopped after `timeoutMs` (--request-timeout; 0: never).
+   */
+  credential(timeoutMs = 0): Promise<IssuedCredential> {
     const issued = this.issued;
     if (issued && (issued.expiresAt === undefined || Date.now() < issued.expiresAt - RENEW_BEFORE_EXPIRY_MS))
       return Promise.resolve(issued);
-    this.running ??= this.run().then(
+    this.running ??= this.run(timeoutMs).then(
       (fresh) => {
         this.issued = fresh;
         this.running = undefined;
@@ -135,7 +138,7 @@ export class CredentialPlugin {
     if (this.issued === refused) this.issued = undefined;
   }
 
-  private async run(): Promise<IssuedCredential> {
+  private async run(timeoutMs: number): Promise<IssuedCredential> {
     const { config } = this;
     const interactive = this.interactive();
     const execInfo = {
@@ -153,7 +156,9 @@ export class CredentialPlugin {
       // Prompts need the terminal (stdin, and stderr where plugins write them); stdout is the answer.
       stdio: [interactive ? 'inherit' : 'ignore', 'pipe', interactive ? 'inherit' : 'pipe'],
     });
-    const outcome = await finished(child);
+    // Someone signing in at the terminal takes the time it takes; Ctrl-C is theirs.
+    const outcome = await finished(child, interactive ? 0 : timeoutMs);
+    if ('timedOut' in outcome) throw this.timedOut(timeoutMs);
     if ('error' in outcome) throw this.notStarted(outcome.error);
     if (outcome.code !== 0) throw this.failed(outcome);
     return this.parse(outcome.stdout);
@@ -192,6 +197,21 @@ export class CredentialPlugin {
         why: error.code === 'EACCES' ? 'it is not executable by you' : error.message,
         next: ['check the command of the user: kubectl config view --minify'],
         cause: error,
+      },
+    );
+  }
+
+  private timedOut(timeoutMs: number): GatewayError {
+    const { command } = this.config;
+    return new GatewayError(
+      `the credential plugin ${command} did not answer within ${timeoutMs / 1000}s (--request-timeout)`,
+      {
+        why: 'it was stopped then; without a terminal it cannot ask anyone to sign in, so it was waiting for something else: a network, a lock, a browser',
+        next: [
+          `run it by hand to see what it waits for (its command and args: kubectl --context ${this.contextName} config view --minify)`,
+          'raise the limit, e.g. --request-timeout=2m',
+        ],
+        exitCode: ExitCode.unreachable,
       },
     );
   }
@@ -298,11 +318,24 @@ interface Exited {
   said: string[];
 }
 
-type Finished = { error: NodeJS.ErrnoException } | Exited;
+type Finished = { error: NodeJS.ErrnoException } | { timedOut: true } | Exited;
 
-/** The plugin's exit and output; its stderr is passed on as it comes, and kept for the reason it gives. */
-function finished(child: ChildProcess): Promise<Finished> {
+/**
+ * The plugin's exit and output; its stderr is passed on as it comes, and kept for the reason it gives.
+ * After `limitMs` (0: none) the plugin is killed, and its pipes closed.
+ */
+function finished(child: ChildProcess, limitMs: number): Promise<Finished> {
   return new Promise((resolve) => {
+    const timer =
+      limitMs > 0
+        ? setTimeout(() => {
+            child.kill('SIGKILL');
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+            resolve({ timedOut: true });
+          }, limitMs)
+        : undefined;
+    child.once('exit', () => clearTimeout(timer));
     const stdout: Buffer[] = [];
     let stderrTail = '';
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { ExitCode, GatewayError } from '../errors.ts';
 import { type Credentials, credentialsFor } from './credentials.ts';
 import { type MergedKubeconfig, mergeKubeconfigFiles } from './kubeconfig-files.ts';
+import { parseProxyUrl, type ProxyRoute } from './proxy.ts';
 
 export const DEFAULT_NAMESPACE = 'trigger-gateway';
 
@@ -29,7 +30,9 @@ export interface KubeTarget {
   contexts: string[];
   requestTimeoutMs: number;
   credentials: Credentials;
-  /** The same target as @kubernetes/client-node's KubeConfig (port-forward, auth-providers), loaded on first use. */
+  /** The cluster's proxy-url: every request goes through it, whatever HTTPS_PROXY and NO_PROXY say. */
+  proxyUrl: ProxyRoute | undefined;
+  /** The same target as @kubernetes/client-node's KubeConfig (auth-providers), loaded on first use. */
   clientNodeConfig(): Promise<KubeConfig>;
 }
 
@@ -159,6 +162,9 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
       cause: error,
     });
   }
+  const proxyUrl = cluster['proxy-url']
+    ? parseProxyUrl(cluster['proxy-url'], context.cluster ?? '')
+    : undefined;
   const namespace = flags.namespace ?? context.namespace ?? DEFAULT_NAMESPACE;
   const namespaceSource = flags.namespace ? 'flag' : context.namespace ? 'context' : 'default';
   let clientNode: Promise<KubeConfig> | undefined;
@@ -172,6 +178,7 @@ export function resolveKubeTarget(flags: ConnectionFlags): KubeTarget {
     contexts: contextNames,
     requestTimeoutMs: flags.requestTimeoutMs,
     credentials,
+    proxyUrl,
     clientNodeConfig: () => (clientNode ??= loadClientNodeConfig(files, contextName)),
   };
 }

@@ -1,6 +1,6 @@
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
-import type { KubeClient } from './client.ts';
+import { type KubeClient, limitsAfter } from './client.ts';
 
 interface DeploymentLike extends KubeObject {
   metadata: KubeObject['metadata'] & { generation?: number };
@@ -141,18 +141,20 @@ export async function waitForRollout(
     if (state.done) return state;
     options.onProgress(state);
     if (state.stuck || Date.now() >= deadline)
-      throw await rolloutFailure(kube, deployment, state, ref.namespace);
+      throw await rolloutFailure(kube, deployment, state, ref.namespace, deadline);
     await new Promise((resolve) =>
       setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))),
     );
   }
 }
 
+/** The error, with what the pods say when they can be read within a request timeout of the deadline. */
 async function rolloutFailure(
   kube: KubeClient,
   deployment: DeploymentLike,
   state: RolloutState,
   namespace: string,
+  deadline: number,
 ) {
   const labels = deployment.spec?.selector?.matchLabels ?? {};
   const selector = Object.entries(labels)
@@ -176,8 +178,16 @@ async function rolloutFailure(
       exitCode: ExitCode.clusterState,
     });
   }
-  const pods = await kube.list<PodLike>('v1', 'Pod', { namespace, labelSelector: selector });
-  const problems = podProblems(pods);
+  let problems: string[];
+  try {
+    const limits = limitsAfter(kube, deadline);
+    if (!limits) throw new Error('no time was left to read them');
+    problems = podProblems(
+      await kube.list<PodLike>('v1', 'Pod', { namespace, labelSelector: selector }, limits),
+    );
+  } catch (error) {
+    problems = [`its pods could not be read: ${error instanceof Error ? error.message : String(error)}`];
+  }
   return new GatewayError(
     state.stuck ? state.message : `timed out waiting for deployment ${namespace}/${name} to roll out`,
     {

@@ -1,9 +1,12 @@
 import { ExitCode, GatewayError } from '../errors.ts';
 import { describeMatch, type GatewayRoute } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { explainProxyError, explainTimeout } from '../kube/errors.ts';
 import { forwardPodPort } from '../kube/port-forward.ts';
 import { labelSelectorOf } from '../kube/resources.ts';
 import { isPodReady } from '../kube/rollout.ts';
+import { RequestTimeoutError, sendOnce } from '../kube/transport.ts';
+import { ProxyError } from '../kube/tunnel.ts';
 import { GATEWAY_HTTP_PORT } from '../haproxy/gateway-config.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
@@ -34,6 +37,23 @@ export interface DeliveryTestRequest {
   interrupt: AbortSignal;
   /** --follow: report the delivery as soon as it is seen, then keep tailing until interrupted. */
   follow: ((result: DeliveryTestResult) => void) | undefined;
+}
+
+/** A GitHub sample push to `path`, unsigned, its log lines kept to itself: the status view's `t`. */
+export function sampleDeliveryTest(path: string | undefined, timeoutMs: number): DeliveryTestRequest {
+  return {
+    path,
+    provider: 'github',
+    event: undefined,
+    payload: undefined,
+    secret: undefined,
+    secretFrom: undefined,
+    url: undefined,
+    timeoutMs,
+    onLogLine: () => undefined,
+    interrupt: new AbortController().signal,
+    follow: undefined,
+  };
 }
 
 export interface DeliveryTestResult {
@@ -169,12 +189,20 @@ export async function readyPodsBehind(
   return ready;
 }
 
+interface Destination {
+  via: DeliveryTestResult['via'];
+  base: string;
+  /** The port-forward's own reason when the delivery through it failed. */
+  failure?: () => Error | undefined;
+  close?: () => Promise<void>;
+}
+
 /** Where to send: --url, else the Ingress's address, else a port-forward to a gateway pod. */
 async function target(
   kube: KubeClient,
   location: GatewayLocation,
   request: DeliveryTestRequest,
-): Promise<{ via: DeliveryTestResult['via']; base: string; close?: () => Promise<void> }> {
+): Promise<Destination> {
   if (request.url) return { via: 'url', base: request.url.replace(/\/+$/, '') };
   const ingress = await kube.read<IngressObject>({
     apiVersion: 'networking.k8s.io/v1',
@@ -207,7 +235,30 @@ async function target(
     { name: pod.metadata.name, namespace: location.namespace },
     GATEWAY_HTTP_PORT,
   );
-  return { via: 'port-forward', base: `http://127.0.0.1:${forwarded.localPort}`, close: forwarded.close };
+  return {
+    via: 'port-forward',
+    base: `http://127.0.0.1:${forwarded.localPort}`,
+    failure: forwarded.failure,
+    close: forwarded.close,
+  };
+}
+
+/** The delivery could not be sent: the proxy, no answer within --request-timeout, or the connection. */
+function deliveryFailed(error: unknown, url: string): GatewayError {
+  if (error instanceof GatewayError) return error;
+  const where = `the gateway at ${new URL(url).origin}`;
+  if (error instanceof ProxyError) return explainProxyError(error, where);
+  if (error instanceof RequestTimeoutError)
+    return explainTimeout(error, where, `POST ${new URL(url).pathname} (the test delivery)`, [
+      'kubectl trigger-gateway status',
+    ]);
+  const code = (error as { code?: unknown }).code;
+  return new GatewayError(`could not send the delivery to ${url}`, {
+    why: `${error instanceof Error ? error.message : String(error)}${typeof code === 'string' ? ` (${code})` : ''}`,
+    next: ['kubectl trigger-gateway status', 'or send to another address: --url https://hooks.example.com'],
+    exitCode: ExitCode.unreachable,
+    cause: error,
+  });
 }
 
 /** The eventID an EventListener answers with, which its own log lines carry too. */
@@ -249,48 +300,56 @@ export async function testDelivery(
     sawIt = resolve;
   });
 
-  progress.update(`Tailing ${pods.length} backend pod(s) of ${route.service?.name}.${backendNamespace}`);
-  const streams = await Promise.all(
-    pods.map(async (pod) => ({
-      pod: pod.metadata.name,
-      lines: await kube.openPodLog(
-        { name: pod.metadata.name, namespace: backendNamespace },
-        { follow: true, sinceSeconds: 1 },
-        watching.signal,
-      ),
-    })),
-  );
-  const tails = streams.map(async ({ pod, lines }) => {
-    try {
-      for await (const line of lines) {
-        request.onLogLine(pod, line);
-        if (ids.some((id) => line.includes(id))) {
-          evidence.push({ pod, line });
-          sawIt();
-        }
-      }
-    } catch (error) {
-      // One pod's stream failing (the pod went away) must not end the test; the others go on.
-      progress.warn(
-        `the log of pod ${pod} stopped: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-  });
-
-  const destination = await target(kube, location, request);
-  const path = describeMatch(route.match);
-  const url = `${destination.base}${path}`;
+  let tails: Array<Promise<void>> = [];
+  let destination: Destination | undefined;
   try {
+    progress.update(`Tailing ${pods.length} backend pod(s) of ${route.service?.name}.${backendNamespace}`);
+    const streams = await Promise.all(
+      pods.map(async (pod) => ({
+        pod: pod.metadata.name,
+        lines: await kube.openPodLog(
+          { name: pod.metadata.name, namespace: backendNamespace },
+          { follow: true, sinceSeconds: 1 },
+          watching.signal,
+        ),
+      })),
+    );
+    tails = streams.map(async ({ pod, lines }) => {
+      try {
+        for await (const line of lines) {
+          request.onLogLine(pod, line);
+          if (ids.some((id) => line.includes(id))) {
+            evidence.push({ pod, line });
+            sawIt();
+          }
+        }
+      } catch (error) {
+        // One pod's stream failing (the pod went away) must not end the test; the others go on.
+        progress.warn(
+          `the log of pod ${pod} stopped: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    });
+
+    destination = await target(kube, location, request);
+    const path = describeMatch(route.match);
+    const url = `${destination.base}${path}`;
     progress.update(
       `Sending a ${request.provider} ${delivery.event} delivery to ${url} (${destination.via})`,
     );
     const started = performance.now();
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: headersToSend(delivery),
-      body: new Uint8Array(delivery.body),
-    });
-    const responseBody = await response.text();
+    let response: { status: number; body: string };
+    try {
+      response = await sendOnce(url, {
+        method: 'POST',
+        headers: headersToSend(delivery),
+        body: delivery.body,
+        timeoutMs: kube.target.requestTimeoutMs,
+      });
+    } catch (error) {
+      throw destination.failure?.() ?? deliveryFailed(error, url);
+    }
+    const responseBody = response.body;
     const latencyMs = Math.round(performance.now() - started);
     const eventId = eventIdOf(responseBody);
     if (eventId) ids.push(eventId);
@@ -334,7 +393,7 @@ export async function testDelivery(
   } finally {
     watching.abort();
     await Promise.allSettled(tails);
-    await destination.close?.();
+    await destination?.close?.();
   }
 }
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import Test from '../../src/commands/test.ts';
@@ -20,6 +20,8 @@ import {
   startControlPlane,
 } from '../support/control-plane/index.ts';
 import { findHaproxy } from '../support/haproxy.ts';
+import { kubeconfigForUser } from '../support/kubeconfig.ts';
+import { startProxy } from '../support/proxy.ts';
 
 let plane: ControlPlaneWithDataPlane;
 let kubeconfig: string;
@@ -137,6 +139,36 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
       status: 200,
     });
     plane.put({ ...ingress, status: { loadBalancer: {} } } as KubeObject);
+  });
+
+  it('behind a proxy: requests, log streams and the port-forward through HTTPS_PROXY, a --url delivery through HTTP_PROXY', async () => {
+    const cluster = 'cluster.proxy-only.test';
+    const hooks = 'hooks.proxy-only.test';
+    const gateway = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+    const proxy = await startProxy({ hosts: { [cluster]: '127.0.0.1', [hooks]: gateway.host } });
+    // Only the proxy resolves these names: what reaches them went through it.
+    const file = kubeconfigForUser(
+      plane,
+      { token: 'admin-token' },
+      { server: `https://${cluster}:${new URL(plane.url).port}`, 'tls-server-name': 'localhost' },
+    );
+    for (const name of ['NO_PROXY', 'no_proxy', 'https_proxy', 'http_proxy']) vi.stubEnv(name, '');
+    vi.stubEnv('HTTPS_PROXY', proxy.url);
+    vi.stubEnv('HTTP_PROXY', proxy.url);
+    try {
+      const forwarded = await runCommand(Test, ['--kubeconfig', file, '/trigger', '-o', 'json']);
+      expect(forwarded.exitCode, forwarded.stderr).toBe(0);
+      expect(JSON.parse(forwarded.stdout)).toMatchObject({ via: 'port-forward', status: 200 });
+
+      const url = `http://${hooks}:${gateway.port}`;
+      const direct = await runCommand(Test, ['--kubeconfig', file, '--url', url, '-o', 'json']);
+      expect(direct.exitCode, direct.stderr).toBe(0);
+      expect(JSON.parse(direct.stdout)).toMatchObject({ via: 'url', status: 200 });
+      expect(proxy.requests).toContainEqual({ method: 'POST', target: new URL('/trigger', url).href });
+    } finally {
+      vi.unstubAllEnvs();
+      await proxy.stop();
+    }
   });
 
   it('fails at once, saying why, when the gateway itself answers 404 for the URL', async () => {

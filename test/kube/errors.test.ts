@@ -120,7 +120,10 @@ describe('unreachable clusters, for real on loopback', () => {
     try {
       const error = await failure(client(url, 100).read(CONFIGMAP));
       expect(error.exitCode).toBe(ExitCode.unreachable);
-      expect(error.message).toBe(`the cluster at ${url} (context "test") did not answer within 0.1s`);
+      expect(error.message).toBe(
+        `the cluster at ${url} (context "test") did not answer within 0.1s: get configmaps/trigger-gateway-haproxy in namespace gw`,
+      );
+      expect(error.why).toContain('--request-timeout (0.1s)');
       expect(error.next.join('\n')).toContain('--request-timeout');
     } finally {
       silent.closeAllConnections();

@@ -8,6 +8,7 @@ import { CredentialPlugin, parseExecConfig } from '../../src/kube/exec-credentia
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
 import { kubeconfigForUser, namespacesSeenBy } from '../support/kubeconfig.ts';
+import { startSilentServer } from '../support/silent-server.ts';
 
 /**
  * Exec credential plugins, run as real processes (shell scripts) against the local control plane.
@@ -342,6 +343,34 @@ describe('exec credential plugins', () => {
       expect(error.why).toMatch(why);
       expect(shown(error)).not.toContain('secret');
       expect(error.exitCode).toBe(3);
+    }
+  });
+
+  it('a plugin that never answers is killed after --request-timeout: exit 4, naming the plugin and the flag', async () => {
+    // The plugin holds a connection to this server for as long as it lives.
+    const held = await startSilentServer('tcp');
+    try {
+      const hang = `exec '${process.execPath}' -e "require('net').connect(${held.port}, '127.0.0.1'); setInterval(() => {}, 1e9)"`;
+      const plugin = credentialPlugin([credential({ token: 'admin-token' })], hang);
+      const kube = new KubeClient(
+        resolveKubeTarget({ kubeconfig: kubeconfigForUser(plane, execUser(plugin)), requestTimeoutMs: 1500 }),
+      );
+      const error: unknown = await listNamespaces(kube).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      await kube.close();
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).message).toBe(
+        `the credential plugin ${plugin.command} did not answer within 1.5s (--request-timeout)`,
+      );
+      expect((error as GatewayError).exitCode).toBe(4);
+      expect((error as GatewayError).next).toContain('raise the limit, e.g. --request-timeout=2m');
+      expect(held.connections).toBe(1);
+      // Killed, not left behind: its connection closes.
+      await held.allClosed();
+    } finally {
+      await held.stop();
     }
   });
 

@@ -41,6 +41,9 @@ export type {
   PodRef,
   PodRuntime,
   RequestRecord,
+  Stall,
+  StallCandidate,
+  StalledRequest,
   UserSpec,
 } from './types.ts';
 
@@ -115,6 +118,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     ca: CA_CERT,
     adminCertificate: { cert: ADMIN_CLIENT_CERT, key: ADMIN_CLIENT_KEY },
     requests,
+    stall: (match) => http.stall(match),
     writeKubeconfig: (path, opts) => writeKubeconfig(http.url, path, opts),
     workspaceUrl: (path) => kcpOnly('workspaceUrl').url(path),
     cluster: (path) => {

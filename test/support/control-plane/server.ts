@@ -12,7 +12,7 @@ import type { Reply, Upgraded } from './request.ts';
 import type { Router } from './router.ts';
 import { ApiError } from './status.ts';
 import { CLIENT_CA_CERT, SERVER_CERT, SERVER_KEY } from './tls.ts';
-import type { RequestRecord } from './types.ts';
+import type { RequestRecord, Stall, StallCandidate, StalledRequest } from './types.ts';
 
 export interface HttpServer {
   server: Server;
@@ -20,10 +20,37 @@ export interface HttpServer {
   address: string;
   /** Closes every connection, upgraded ones (which the HTTP server no longer tracks) included. */
   closeAllConnections(): void;
+  stall(match: (request: StallCandidate) => boolean): Stall;
+}
+
+/** Holds the requests a stall matches: read, recorded, never answered. */
+function stalls() {
+  const active = new Set<{ match: (request: StallCandidate) => boolean; requests: StalledRequest[] }>();
+  return {
+    add(match: (request: StallCandidate) => boolean): Stall {
+      const entry = { match, requests: [] as StalledRequest[] };
+      active.add(entry);
+      return { requests: entry.requests, end: () => active.delete(entry) };
+    },
+    /** True when the request is held. */
+    hold(req: IncomingMessage, socket: Duplex, upgrade: boolean): boolean {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const candidate = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, upgrade };
+      const entry = [...active].find((stall) => stall.match(candidate));
+      if (!entry) return false;
+      const closed = new Promise<void>((resolve) => {
+        if (socket.destroyed) resolve();
+        socket.once('close', () => resolve());
+      });
+      entry.requests.push({ method: candidate.method, path: candidate.path, upgrade, closed });
+      return true;
+    },
+  };
 }
 
 export async function listen(router: () => Router, log: RequestRecord[]): Promise<HttpServer> {
   const upgraded = new Set<Duplex>();
+  const held = stalls();
   // Client certificates are asked for, not required: token clients present none (kube-apiserver does the same).
   const tls = {
     cert: SERVER_CERT,
@@ -33,6 +60,10 @@ export async function listen(router: () => Router, log: RequestRecord[]): Promis
     rejectUnauthorized: false,
   };
   const server = createServer(tls, (req, res) => {
+    if (held.hold(req, req.socket, false)) {
+      req.resume();
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => serve(router(), req, Buffer.concat(chunks), res, log));
@@ -41,6 +72,7 @@ export async function listen(router: () => Router, log: RequestRecord[]): Promis
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
+    if (held.hold(req, socket, true)) return;
     upgrade(router(), req, socket, head, log);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,6 +85,7 @@ export async function listen(router: () => Router, log: RequestRecord[]): Promis
       server.closeAllConnections();
       for (const socket of upgraded) socket.destroy();
     },
+    stall: (match) => held.add(match),
   };
 }
 
@@ -115,7 +148,12 @@ function serve(
   log: RequestRecord[],
 ): void {
   const { record, reply } = route(router, req, body, log);
-  record.status = sendReply(reply, res, (status) => (record.status = status));
+  // A stream writes its own head (pods/proxy: the pod's status); the log keeps what was sent.
+  if ('stream' in reply) record.streaming = true;
+  record.status = sendReply(reply, res, (status) => {
+    record.status = status;
+    record.streaming = false;
+  });
 }
 
 function upgrade(

@@ -149,6 +149,8 @@ export interface RequestRecord {
   status: number;
   /** For a connection upgrade (port-forward): the Upgrade header sent and, once switched, the protocol spoken. */
   upgrade?: { requested: string; protocol?: string };
+  /** For a streamed answer (log follow, watch, pod proxy): true while it is open, false once it ended. */
+  streaming?: boolean;
 }
 
 export interface KubeconfigOptions {
@@ -190,10 +192,37 @@ export interface ControlPlane extends ClusterObjects {
   requests: RequestRecord[];
   /** Forgets the change history as etcd's compaction does: watches from older resourceVersions get 410 Gone. */
   compact(): void;
+  /**
+   * From now on, requests that `match` accepts are read and never answered (upgrades included), like
+   * an API server that hangs: for timeout tests. Each is recorded with a promise of its connection's close.
+   */
+  stall(match: (request: StallCandidate) => boolean): Stall;
   /** Set when started with `dataPlane`. */
   dataPlane?: DataPlane;
   /** Stops the controllers, every pod (and its processes), the data plane, then the API server. */
   stop(): Promise<void>;
+}
+
+export interface StallCandidate {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  upgrade: boolean;
+}
+
+export interface StalledRequest {
+  method: string;
+  path: string;
+  upgrade: boolean;
+  /** Resolves when the client closes the connection the request came on. */
+  closed: Promise<void>;
+}
+
+export interface Stall {
+  /** The requests held so far. */
+  requests: StalledRequest[];
+  /** Requests that arrive from now on are answered again (the held ones stay held). */
+  end(): void;
 }
 
 export interface ControlPlaneWithDataPlane extends ControlPlane {
