@@ -1,6 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
-import { REPO_ROOT, runExecutable } from '../support/cli.ts';
+import { KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 import { running } from '../support/process-tree.ts';
 import { sandboxUp } from '../support/sandbox-process.ts';
@@ -49,4 +51,28 @@ it('stops every process it started when whatever started it is killed (npm, a sh
     timeout: 30_000,
     interval: 100,
   });
+});
+
+it('a failing step stops every process started before it, and exits non-zero', async () => {
+  // A kubectl that fails `route add`, after noting the sandbox's children (HAProxy, the echo server).
+  const dir = mkdtempSync(join(tmpdir(), 'tg-failing-kubectl-'));
+  const started = join(dir, 'started');
+  writeFileSync(
+    join(dir, 'kubectl'),
+    `#!/bin/sh
+case "$*" in
+  *"route add"*) ps -o pid= --ppid "$PPID" > '${started}'; echo 'route add failed on purpose' >&2; exit 1 ;;
+esac
+exec '${KUBECTL}' "$@"
+`,
+    { mode: 0o755 },
+  );
+  const result = await runExecutable(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [SANDBOX, '--once'], {
+    PATH: `${dir}:${process.env.PATH ?? ''}`,
+  });
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).toContain('route add failed on purpose');
+  const pids = readFileSync(started, 'utf8').split('\n').map(Number).filter(Boolean);
+  if (findHaproxy() || process.env.CI) expect(pids.length).toBeGreaterThanOrEqual(3);
+  expect(pids.filter(running)).toEqual([]);
 });
