@@ -22,7 +22,12 @@ export default defineConfig({
           ...shared,
           name: 'real',
           include: ['test/real/**/*.test.ts', 'test/clusters/**/*.test.ts'],
-          exclude: ['node_modules/**', 'test/clusters/kcp-*.test.ts', 'test/real/krew-install.test.ts'],
+          exclude: [
+            'node_modules/**',
+            'test/clusters/kcp-*.test.ts',
+            'test/real/kcp-*.test.ts',
+            'test/real/krew-install.test.ts',
+          ],
           globalSetup: ['test/real/global-setup.ts'],
         },
       },
@@ -30,7 +35,7 @@ export default defineConfig({
         test: {
           ...shared,
           name: 'real-kcp',
-          include: ['test/clusters/kcp-*.test.ts'],
+          include: ['test/clusters/kcp-*.test.ts', 'test/real/kcp-*.test.ts'],
           exclude: ['node_modules/**'],
           globalSetup: ['test/real/kcp-global-setup.ts'],
         },

@@ -224,14 +224,15 @@ async function kcpSandbox(
   const code = await run('kubectl', ['trigger-gateway', 'workspace', 'current'], plane.kubeconfig);
   if (code !== 0) return code;
   process.stdout.write(
-    `\nYou are in ${kcp.workspace}. The compute APIs (Deployments, Services, Ingresses, PodDisruptionBudgets) come from:\n  --bind ${kcp.bind}\n` +
-      `In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n` +
-      `  kubectl trigger-gateway install --workspace gateway --bind ${kcp.bind} --no-wait\n` +
-      '(kcp runs no pods: --no-wait, as nothing rolls the Deployment out)\n',
+    `\nYou are in ${kcp.workspace}. Deployments, Services, Ingresses and PodDisruptionBudgets come from --bind ${kcp.bind}\n`,
   );
   if (once) return 0;
   phase = 'up';
-  process.stdout.write('Ctrl-C stops it.\n');
+  process.stdout.write(
+    `\nThe sandbox stays up. In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n` +
+      `  kubectl trigger-gateway install --workspace gateway --bind ${kcp.bind} --no-wait\n` +
+      '(--no-wait: kcp runs no pods, so nothing rolls the Deployment out)\nCtrl-C stops it.\n',
+  );
   const signal = await stopped;
   process.stderr.write(`${signal}: stopping the sandbox\n`);
   return 0;
