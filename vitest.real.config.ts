@@ -1,17 +1,53 @@
 import { defineConfig } from 'vitest/config';
 
-// The suites that run against the real control plane (test/real/, and test/clusters/, which the fast
-// run runs on the local control plane): one shared instance per run,
-// started by the global setup (root, Go and iproute2 needed; see the README).
+const shared = {
+  disableConsoleIntercept: true,
+  env: { FORCE_COLOR: '0', NO_COLOR: '1' },
+  testTimeout: 180_000,
+  hookTimeout: 300_000,
+  pool: 'forks' as const,
+};
+
+// The suites that run on real servers built with Go (root, Go and iproute2 needed; see the README).
+// real: test/real/ and test/clusters/ (which the fast run runs on the local control plane), on one
+// shared real Kubernetes control plane. real-kcp: the kcp suites of test/clusters/ (the fast run
+// runs them on the local kcp imitation), on one shared real kcp. Each project's global setup starts
+// its server once per run; `--project real-kcp` runs only the kcp one. krew: the release installed
+// by the real krew (it needs no server of these, only the local control plane).
 export default defineConfig({
   test: {
-    include: ['test/real/**/*.test.ts', 'test/clusters/**/*.test.ts'],
-    exclude: ['node_modules/**'],
-    globalSetup: ['test/real/global-setup.ts'],
-    disableConsoleIntercept: true,
-    env: { FORCE_COLOR: '0', NO_COLOR: '1' },
-    testTimeout: 180_000,
-    hookTimeout: 300_000,
-    pool: 'forks',
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'real',
+          include: ['test/real/**/*.test.ts', 'test/clusters/**/*.test.ts'],
+          exclude: [
+            'node_modules/**',
+            'test/clusters/kcp-*.test.ts',
+            'test/real/kcp-*.test.ts',
+            'test/real/krew-install.test.ts',
+          ],
+          globalSetup: ['test/real/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'real-kcp',
+          include: ['test/clusters/kcp-*.test.ts', 'test/real/kcp-*.test.ts'],
+          exclude: ['node_modules/**'],
+          globalSetup: ['test/real/kcp-global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'krew',
+          include: ['test/real/krew-install.test.ts'],
+          exclude: ['node_modules/**'],
+        },
+      },
+    ],
   },
 });

@@ -210,6 +210,11 @@ export async function packageRelease(options: {
     /\/$/,
     '',
   );
+  // krew downloads from any URL; ours refuses plain http for what users run (not a krew rule).
+  if (!/^https:\/\/\S+$/.test(releaseUrl))
+    throw new Error(
+      `--release-url ${releaseUrl} is not an https URL: the archives that krew downloads and runs are served over https only`,
+    );
   const work = mkdtempSync(join(tmpdir(), 'tg-package-'));
   const license = readFileSync(join(REPO_ROOT, 'LICENSE'));
   const readme = readFileSync(join(REPO_ROOT, 'README.md'));

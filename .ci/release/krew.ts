@@ -1,8 +1,10 @@
 /**
- * The krew plugin manifest for a release, and the checks krew applies to one (krew's own validation:
+ * The krew plugin manifest for a release, and the checks krew applies to one, as krew v0.4.3's
+ * validate-krew-manifest does them (test/real/krew-install.test.ts holds the two side by side):
  * apiVersion, kind, a safe name equal to the file name, a one-line short description, a v-prefixed
- * semantic version, and per platform a uri, a sha256, a bin, file operations and an os/arch selector),
- * plus krew-index's rule that every archive carries its LICENSE into the installation.
+ * semantic version, per platform a uri, a sha256, a bin, file operations and an os/arch selector that
+ * matches a platform krew supports, no two platforms selecting the same os/arch; plus krew-index's
+ * rule that every archive carries its LICENSE into the installation.
  */
 import { dump } from 'js-yaml';
 
@@ -63,6 +65,13 @@ const WINDOWS_RESERVED = /^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])$/i;
 const SEMVER = /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const SHA256 = /^[a-f0-9]{64}$/;
 
+/** The os/arch pairs krew installs on (validate-krew-manifest's list). */
+export const KREW_PLATFORMS: ReadonlyArray<{ os: string; arch: string }> = [
+  ...['386', 'amd64', 'arm64'].map((arch) => ({ os: 'windows', arch })),
+  ...['386', 'amd64', 'arm', 'arm64'].map((arch) => ({ os: 'linux', arch })),
+  ...['386', 'amd64', 'arm64'].map((arch) => ({ os: 'darwin', arch })),
+];
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -84,11 +93,12 @@ export function krewManifestProblems(fileName: string, manifest: unknown): strin
     problems.push(`spec.version ${String(spec.version)} is not a v-prefixed semantic version`);
   const platforms = Array.isArray(spec.platforms) ? spec.platforms : [];
   if (platforms.length === 0) problems.push('spec.platforms is empty');
+  const selectedBy = new Map<string, number>();
   platforms.forEach((platform: unknown, index) => {
     const at = `spec.platforms[${index}]`;
     if (!isRecord(platform)) return void problems.push(`${at} is not a mapping`);
-    if (typeof platform.uri !== 'string' || !/^https:\/\/\S+$/.test(platform.uri))
-      problems.push(`${at}.uri must be an https URL`);
+    // krew asks only for a uri; our releases are served over https (see packageRelease).
+    if (typeof platform.uri !== 'string' || platform.uri === '') problems.push(`${at}.uri is missing`);
     if (typeof platform.sha256 !== 'string' || !SHA256.test(platform.sha256))
       problems.push(`${at}.sha256 must be 64 lowercase hex digits`);
     if (typeof platform.bin !== 'string' || platform.bin === '') problems.push(`${at}.bin is missing`);
@@ -109,8 +119,26 @@ export function krewManifestProblems(fileName: string, manifest: unknown): strin
       problems.push(`${at}.selector.matchLabels is empty`);
     else if (Object.keys(labels).some((key) => key !== 'os' && key !== 'arch'))
       problems.push(`${at}.selector may only use os and arch`);
+    else {
+      const selected = selectedPlatforms(labels);
+      if (selected.length === 0) problems.push(`${at}.selector matches no platform krew supports`);
+      for (const pair of selected) {
+        const key = `${pair.os}/${pair.arch}`;
+        const first = selectedBy.get(key);
+        if (first === undefined) selectedBy.set(key, index);
+        else problems.push(`spec.platforms[${first}] and ${at} both select ${key}`);
+      }
+    }
   });
   return problems;
+}
+
+function selectedPlatforms(labels: Record<string, unknown>): Array<{ os: string; arch: string }> {
+  return KREW_PLATFORMS.filter(
+    (pair) =>
+      (labels.os === undefined || labels.os === pair.os) &&
+      (labels.arch === undefined || labels.arch === pair.arch),
+  );
 }
 
 /** What is wrong with one platform's archive (its file names): bin and LICENSE must be in it. */

@@ -7,9 +7,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode, GatewayError, usageError } from '../errors.ts';
 import { type KubeClient, limitsAfter } from '../kube/client.ts';
 import { servedApis } from '../kube/discovery.ts';
+import { apiStatusOf } from '../kube/errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
-import { isWorkspacePath } from './paths.ts';
+import { isWorkspacePath, parseWorkspaceUrl, workspaceUrl } from './paths.ts';
 
 const BINDING_API_VERSION = 'apis.kcp.io/v1alpha1';
 const POLL_MS = 250;
@@ -79,12 +80,16 @@ export async function bindExport(
     name = ref.name;
     for (let suffix = 2; taken.has(name); suffix++) name = `${ref.name}-${suffix}`;
     progress.update(`Binding ${exportName}`);
-    await kube.create<APIBinding>({
-      apiVersion: BINDING_API_VERSION,
-      kind: 'APIBinding',
-      metadata: { name },
-      spec: { reference: { export: { path: ref.path, name: ref.name } } },
-    });
+    await kube
+      .create<APIBinding>({
+        apiVersion: BINDING_API_VERSION,
+        kind: 'APIBinding',
+        metadata: { name },
+        spec: { reference: { export: { path: ref.path, name: ref.name } } },
+      })
+      .catch(async (error: unknown) => {
+        throw await explainBindRefusal(kube, ref, error);
+      });
   }
   const created = !existing;
   const deadline = Date.now() + timeoutMs;
@@ -103,14 +108,10 @@ export async function bindExport(
         return { binding: name, export: exportName, action: created ? 'created' : 'existed', resources };
       }
       if (failed?.reason === 'APIExportNotFound') {
-        throw new GatewayError(`cannot bind ${exportName}: there is no such APIExport`, {
-          why: `${failed.message ?? failed.reason}; kcp also says this when the export exists but you may not bind it`,
-          next: [
-            `check the name: kubectl get apiexports (in ${ref.path}: kubectl trigger-gateway workspace use :${ref.path})`,
-            'ask the kcp admins which export provides Deployments, Services and Ingresses',
-          ],
-          exitCode: ExitCode.clusterState,
-        });
+        throw noSuchExport(
+          ref,
+          `${failed.message ?? failed.reason}; kcp also says this when the export exists but you may not bind it`,
+        );
       }
       if (Date.now() >= deadline) {
         const state = binding?.status?.phase ?? 'no phase yet';
@@ -141,6 +142,49 @@ export async function bindExport(
         .delete({ apiVersion: BINDING_API_VERSION, kind: 'APIBinding', name }, limits)
         .catch(() => false);
     throw error;
+  }
+}
+
+const noSuchExport = (ref: ExportRef, why: string) =>
+  new GatewayError(`cannot bind ${formatExport(ref)}: there is no such APIExport`, {
+    why,
+    next: [
+      `check the name: kubectl get apiexports (in ${ref.path}: kubectl trigger-gateway workspace use :${ref.path})`,
+      'ask the kcp admins which export provides Deployments, Services and Ingresses',
+    ],
+    exitCode: ExitCode.clusterState,
+  });
+
+/**
+ * kcp (v0.26) refuses the APIBinding itself with 403 "no permission to bind to export" both when the
+ * export does not exist and when you may not bind it: asking the export's workspace tells them apart.
+ */
+async function explainBindRefusal(kube: KubeClient, ref: ExportRef, error: unknown): Promise<unknown> {
+  const status = apiStatusOf(error);
+  if (status?.code !== 403 || !/no permission to bind to export/.test(status.message)) return error;
+  const here = parseWorkspaceUrl(kube.target.server);
+  if (!here) return error;
+  const provider = kube.forServer(workspaceUrl(here.base, ref.path));
+  try {
+    const found = await provider
+      .read<KubeObject>({ apiVersion: BINDING_API_VERSION, kind: 'APIExport', name: ref.name })
+      .catch((readError: unknown) => {
+        if (apiStatusOf(readError)?.code === 403) return 'closed' as const;
+        throw readError;
+      });
+    if (found === undefined)
+      return noSuchExport(ref, `workspace ${ref.path} has no APIExport named ${ref.name}`);
+    const exportName = formatExport(ref);
+    return new GatewayError(`you may not bind ${exportName}`, {
+      why:
+        found === 'closed'
+          ? `kcp says "${status.message}", and you may not look into ${ref.path} to tell whether the export exists`
+          : `the export exists, but you lack the "bind" verb on apiexports/${ref.name} in ${ref.path}`,
+      next: [`ask an admin of ${ref.path} to grant you "bind" on apiexports/${ref.name}`],
+      exitCode: ExitCode.forbidden,
+    });
+  } finally {
+    await provider.close();
   }
 }
 

@@ -28,6 +28,7 @@ const RESOURCE_TYPES: ResourceType[] = [
   // kcp: workspaces are children of the workspace that holds them; bindings bring APIs into one.
   { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', resource: 'workspaces', namespaced: false },
   { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', resource: 'apibindings', namespaced: false },
+  { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', resource: 'apiexports', namespaced: false },
   {
     apiVersion: 'triggers.tekton.dev/v1beta1',
     kind: 'EventListener',

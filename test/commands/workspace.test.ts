@@ -49,7 +49,10 @@ beforeAll(async () => {
     },
     users: {
       'admin-token': { name: 'admin' },
-      'outsider-token': { name: 'outsider', deny: [{ workspace: 'root:org:secret' }] },
+      'outsider-token': {
+        name: 'outsider',
+        deny: [{ workspace: 'root:org:secret' }, { workspace: 'root:org:pending' }],
+      },
     },
   });
 });
@@ -206,12 +209,18 @@ describe('workspace use and current', () => {
   });
 
   it('says a workspace is not ready yet, with what it waits for, instead of "forbidden"', async () => {
-    const result = await use('pending');
+    // kcp v0.26 lets those with access into a workspace once it is Initializing: the admin enters.
+    expect((await use('pending')).stdout).toContain('Switched to workspace root:org:pending');
+    const outsider = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-ws-')), 'kubeconfig'), {
+      workspace: 'root:org',
+      token: 'outsider-token',
+    });
+    const result = await runCommand(WorkspaceUse, ['--kubeconfig', outsider, 'pending']);
     expect(result.exitCode).toBe(7);
     expect(result.stderr).toContain('error: workspace root:org:pending is not ready yet');
     expect(result.stderr).toContain('phase Initializing');
     expect(result.stderr).toContain('waiting for initializers root:stuck');
-    expect(readFileSync(kubeconfig, 'utf8')).not.toContain('workspace.kcp.io');
+    expect(readFileSync(outsider, 'utf8')).not.toContain('workspace.kcp.io');
   });
 
   it('reports a current workspace that is closed to you as not accessible', async () => {

@@ -194,20 +194,14 @@ describe('kcp APIExports and APIBindings', () => {
     expect(plane.cluster('root:org:seeded')?.list('deployments')).toEqual([]);
   });
 
-  it('leaves a binding to a missing export Binding until the export appears', async () => {
+  it('refuses a binding to a missing export with the 403 of a missing bind permission, as kcp v0.26 does', async () => {
     const resourceVersion = await resourceVersionOf('root:org');
     const org = kubectlFor(plane, { workspace: 'root:org' });
-    await org.withInput(bindingYaml('later', 'root:compute', 'later'), 'create', '-f', '-');
-    const waiting = await bindingReaches('root:org', 'later', resourceVersion, 'Binding');
-    expect(dig(waiting, 'status', 'conditions')).toEqual([
-      expect.objectContaining({
-        type: 'APIExportValid',
-        status: 'False',
-        reason: 'APIExportNotFound',
-        message: 'APIExport root:compute:later not found',
-      }),
-      expect.objectContaining({ type: 'Ready', status: 'False', reason: 'APIExportNotFound' }),
-    ]);
+    const refused = await org.withInput(bindingYaml('later', 'root:compute', 'later'), 'create', '-f', '-');
+    expect(refused.stderr).toContain(
+      'apibindings.apis.kcp.io "later" is forbidden: unable to create APIBinding: no permission to bind to export root:compute:later',
+    );
+    expect(plane.cluster('root:org')?.get('apibindings', 'later')).toBeUndefined();
     expect((await apiResources(org)).map((r) => r[0])).not.toContain('ingresses');
 
     const compute = kubectlFor(plane, { workspace: 'root:compute' });
@@ -226,6 +220,9 @@ describe('kcp APIExports and APIBindings', () => {
     );
     compute.cleanup();
     expect(exported.stdout.trim()).toBe('apiexport.apis.kcp.io/later created');
+    expect(
+      (await org.withInput(bindingYaml('later', 'root:compute', 'later'), 'create', '-f', '-')).code,
+    ).toBe(0);
     await bindingReaches('root:org', 'later', resourceVersion, 'Bound');
     expect((await apiResources(org)).map((r) => r[0])).toContain('ingresses');
     org.cleanup();

@@ -1,9 +1,11 @@
 /**
- * The real control plane's programs, built with Go from test/real/go.mod: kube-apiserver,
- * kube-controller-manager and kube-scheduler (Kubernetes v1.37.2), etcd (v3.7.0) and our PKI tool.
+ * The real control planes' programs, built with Go into test/real/.bin/: from test/real/go.mod
+ * kube-apiserver, kube-controller-manager and kube-scheduler (Kubernetes v1.37.2), etcd (v3.7.0)
+ * and our PKI tool; from test/real/kcp/go.mod the kcp server (v0.26.0, on kcp's fork of
+ * Kubernetes 1.31); from test/real/krew/go.mod krew and its manifest validator (v0.4.3).
  * Go's build cache makes a rebuild with nothing changed take seconds, so every start builds.
  *
- *   npx tsx test/real/binaries.ts    builds them into test/real/.bin/ and prints the time
+ *   npx tsx test/real/binaries.ts    builds them all and prints the times
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -15,6 +17,10 @@ import { releaseLock, tryLock } from './lock-file.ts';
 export const REAL_DIR = import.meta.dirname;
 export const BIN_DIR = join(REAL_DIR, '.bin');
 export const KUBERNETES_VERSION = 'v1.37.2';
+export const KCP_VERSION = 'v0.26.0';
+/** The Kubernetes release kcp v0.26.0's fork follows. */
+export const KCP_KUBERNETES_VERSION = 'v1.31.0';
+export const KREW_VERSION = 'v0.4.3';
 
 export interface RealBinaries {
   etcd: string;
@@ -39,6 +45,63 @@ const VERSION_LDFLAGS = [
   '-X k8s.io/component-base/version.gitMinor=37',
 ].join(' ');
 
+/** One go build: a module folder, its packages and the version stamped into them. */
+interface GoPrograms {
+  /** What is built, for progress lines and errors. */
+  what: string;
+  module: string;
+  packages: string[];
+  ldflags: string;
+  /** A program whose absence means a first build, which takes minutes. */
+  first: string;
+  /** Static programs (CGO_ENABLED=0), as kcp's and krew's own builds make them. */
+  static?: boolean;
+}
+
+const KUBERNETES_PROGRAMS: GoPrograms = {
+  what: 'kube-apiserver, kube-controller-manager, kube-scheduler and etcd',
+  module: REAL_DIR,
+  packages: PACKAGES,
+  ldflags: VERSION_LDFLAGS,
+  first: 'kube-apiserver',
+};
+
+// kcp's Makefile stamps the same variables, as <kubernetes version>+kcp-<kcp version>.
+const KCP_GIT_VERSION = `${KCP_KUBERNETES_VERSION}+kcp-${KCP_VERSION}`;
+const KCP_PROGRAMS: GoPrograms = {
+  what: `kcp ${KCP_VERSION}`,
+  module: join(REAL_DIR, 'kcp'),
+  packages: ['github.com/kcp-dev/kcp/cmd/kcp'],
+  ldflags: ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']
+    .flatMap((pkg) => [
+      `-X ${pkg}.gitVersion=${KCP_GIT_VERSION}`,
+      `-X ${pkg}.gitMajor=1`,
+      `-X ${pkg}.gitMinor=31`,
+    ])
+    .join(' '),
+  first: 'kcp',
+  static: true,
+};
+
+const KREW_PROGRAMS: GoPrograms = {
+  what: `krew ${KREW_VERSION}`,
+  module: join(REAL_DIR, 'krew'),
+  packages: ['sigs.k8s.io/krew/cmd/krew', 'sigs.k8s.io/krew/cmd/validate-krew-manifest'],
+  ldflags: `-X sigs.k8s.io/krew/internal/version.gitTag=${KREW_VERSION}`,
+  first: 'krew',
+  static: true,
+};
+
+export interface KcpBinaries {
+  kcp: string;
+}
+
+export interface KrewBinaries {
+  krew: string;
+  /** krew's own check of a plugin manifest, as krew-index runs it. */
+  validateKrewManifest: string;
+}
+
 export function realBinaries(dir = BIN_DIR): RealBinaries {
   return {
     etcd: join(dir, 'etcd'),
@@ -47,6 +110,14 @@ export function realBinaries(dir = BIN_DIR): RealBinaries {
     kubeScheduler: join(dir, 'kube-scheduler'),
     pki: join(dir, 'pki'),
   };
+}
+
+export function kcpBinaries(dir = BIN_DIR): KcpBinaries {
+  return { kcp: join(dir, 'kcp') };
+}
+
+export function krewBinaries(dir = BIN_DIR): KrewBinaries {
+  return { krew: join(dir, 'krew'), validateKrewManifest: join(dir, 'validate-krew-manifest') };
 }
 
 /** The go command: on PATH, else where the go.dev tarball installs it. */
@@ -66,20 +137,42 @@ export interface BuildOptions {
   log?: (line: string) => void;
 }
 
-/**
- * Runs `go build` for every program into `dir`; two builds at once (two test runs, a sandbox) take
- * turns through a lock file. Resolves with the programs' paths and how long the build took.
- */
+/** Builds kube-apiserver, kube-controller-manager, kube-scheduler, etcd and our PKI tool into `dir`. */
 export async function buildRealBinaries(
   options: BuildOptions = {},
 ): Promise<RealBinaries & { seconds: number }> {
+  const seconds = await buildPrograms(KUBERNETES_PROGRAMS, options);
+  return { ...realBinaries(options.dir ?? BIN_DIR), seconds };
+}
+
+/** Builds the kcp server into `dir`. */
+export async function buildKcpBinaries(
+  options: BuildOptions = {},
+): Promise<KcpBinaries & { seconds: number }> {
+  const seconds = await buildPrograms(KCP_PROGRAMS, options);
+  return { ...kcpBinaries(options.dir ?? BIN_DIR), seconds };
+}
+
+/** Builds krew and validate-krew-manifest into `dir`. */
+export async function buildKrewBinaries(
+  options: BuildOptions = {},
+): Promise<KrewBinaries & { seconds: number }> {
+  const seconds = await buildPrograms(KREW_PROGRAMS, options);
+  return { ...krewBinaries(options.dir ?? BIN_DIR), seconds };
+}
+
+/**
+ * Runs `go build` for one group of programs into `dir`; two builds at once (two test runs, a
+ * sandbox) take turns through a lock file. Resolves with how long it took, waiting included.
+ */
+async function buildPrograms(programs: GoPrograms, options: BuildOptions): Promise<number> {
   const dir = options.dir ?? BIN_DIR;
   const go = findGo();
   mkdirSync(dir, { recursive: true });
   const lock = join(dir, '.build.lock');
   const started = performance.now();
   await waitFor(
-    'the other build of the real control plane to finish',
+    'the other build of the real control planes to finish',
     async () => (tryLock(lock) ? true : undefined),
     {
       timeoutMs: 60 * 60_000,
@@ -87,31 +180,32 @@ export async function buildRealBinaries(
     },
   );
   try {
-    const binaries = realBinaries(dir);
-    if (!existsSync(binaries.kubeApiserver))
-      options.log?.(
-        'building kube-apiserver, kube-controller-manager, kube-scheduler and etcd with Go (the first build takes several minutes)',
-      );
-    await goBuild(go, dir);
-    return { ...binaries, seconds: (performance.now() - started) / 1000 };
+    if (!existsSync(join(dir, programs.first)))
+      options.log?.(`building ${programs.what} with Go (the first build takes several minutes)`);
+    await goBuild(go, dir, programs);
+    return (performance.now() - started) / 1000;
   } finally {
     releaseLock(lock);
   }
 }
 
-function goBuild(go: string, dir: string): Promise<void> {
+function goBuild(go: string, dir: string, programs: GoPrograms): Promise<void> {
   const args = [
     'build',
     '-trimpath',
     '-buildvcs=false',
     '-ldflags',
-    VERSION_LDFLAGS,
+    programs.ldflags,
     '-o',
     `${dir}/`,
-    ...PACKAGES,
+    ...programs.packages,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(go, args, { cwd: REAL_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(go, args, {
+      cwd: programs.module,
+      env: programs.static ? { ...process.env, CGO_ENABLED: '0' } : process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -125,7 +219,7 @@ function goBuild(go: string, dir: string): Promise<void> {
       else
         reject(
           new Error(
-            `go ${args.join(' ')} (in ${REAL_DIR}) failed with code ${code}:\n${output.trim().split('\n').slice(-40).join('\n')}`,
+            `go ${args.join(' ')} (in ${programs.module}) failed with code ${code}:\n${output.trim().split('\n').slice(-40).join('\n')}`,
           ),
         );
     });
@@ -133,6 +227,13 @@ function goBuild(go: string, dir: string): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const built = await buildRealBinaries({ log: (line) => process.stderr.write(`${line}\n`) });
-  process.stdout.write(`built the real control plane into ${BIN_DIR} in ${built.seconds.toFixed(1)}s\n`);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  for (const [what, build] of [
+    [KUBERNETES_PROGRAMS.what, buildRealBinaries],
+    [KCP_PROGRAMS.what, buildKcpBinaries],
+    [KREW_PROGRAMS.what, buildKrewBinaries],
+  ] as const) {
+    const built = await build({ log });
+    process.stdout.write(`built ${what} into ${BIN_DIR} in ${built.seconds.toFixed(1)}s\n`);
+  }
 }

@@ -512,8 +512,25 @@ function cleanUpAfter(index: number): (lock: LockRecord) => void {
   };
 }
 
-const live = new Set<Environment>();
+/** What the exit hooks stop: every real control plane (Kubernetes or kcp) still running. */
+export interface StoppedOnExit {
+  /** Synchronous, for process exit. */
+  killNow(): void;
+  stop(): Promise<void>;
+}
+
+const live = new Set<StoppedOnExit>();
 let hooksInstalled = false;
+
+/** Stops `owner` on every way out of this process, until `stop()` removes it with forgetOnExit. */
+export function stopOnExit(owner: StoppedOnExit): void {
+  live.add(owner);
+  installExitHooks();
+}
+
+export function forgetOnExit(owner: StoppedOnExit): void {
+  live.delete(owner);
+}
 
 /**
  * A Node parent cannot make its children die with it (no PR_SET_PDEATHSIG), so: on exit (normal,

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { REAL_DIR, buildRealBinaries } from './binaries.ts';
 import { NODE_AGENT, type RealControlPlane, startRealControlPlane } from './environment.ts';
+import { type PreparedKcp, prepareKcpForTheGateway } from './kcp-provider.ts';
+import { type RealKcp, startRealKcp } from './kcp-server.ts';
 
 export const REAL_SANDBOX_KUBECONFIG = join(REAL_DIR, '..', '..', '.sandbox', 'real', 'kubeconfig');
 
@@ -32,6 +34,35 @@ export async function startRealSandbox(
     context: 'real',
   });
   return { plane, kubeconfig };
+}
+
+export const REAL_KCP_SANDBOX_KUBECONFIG = join(REAL_DIR, '..', '..', '.sandbox', 'real-kcp', 'kubeconfig');
+
+export interface RealKcpSandbox extends PreparedKcp {
+  kcp: RealKcp;
+  kubeconfig: string;
+}
+
+/**
+ * Builds and starts a real kcp, prepares the user's organization and the compute provider, and
+ * writes a kubeconfig (kcp-admin) pointing at the organization (for npm run sandbox -- --real --kcp).
+ */
+export async function startRealKcpSandbox(
+  options: { kubeconfig?: string; log?: (line: string) => void } = {},
+): Promise<RealKcpSandbox> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const kcp = await startRealKcp({ log });
+  try {
+    const prepared = await prepareKcpForTheGateway(kcp);
+    const kubeconfig = kcp.writeKubeconfig(options.kubeconfig ?? REAL_KCP_SANDBOX_KUBECONFIG, {
+      workspace: prepared.org,
+      context: 'real-kcp',
+    });
+    return { kcp, kubeconfig, ...prepared };
+  } catch (error) {
+    await kcp.stop();
+    throw error;
+  }
 }
 
 /** Resolves with the first of SIGINT, SIGTERM and SIGHUP. */

@@ -71,7 +71,21 @@ describe('krew plugin manifest', () => {
     ],
     ['no platforms', 'trigger-gateway', withSpec((s) => (s.platforms = [])), /platforms is empty/],
     ['a bad sha256', 'trigger-gateway', withSpec((s) => (platform0(s).sha256 = 'ABC')), /sha256 must be 64/],
-    ['a plain-http uri', 'trigger-gateway', withSpec((s) => (platform0(s).uri = 'http://x/y')), /https URL/],
+    ['no uri', 'trigger-gateway', withSpec((s) => delete platform0(s).uri), /uri is missing/],
+    [
+      'two platforms selecting the same os and arch',
+      'trigger-gateway',
+      withSpec(
+        (s) => ((s.platforms as Record<string, unknown>[])[1]!.selector = { matchLabels: { arch: 'amd64' } }),
+      ),
+      /spec.platforms\[0\] and spec.platforms\[1\] both select linux\/amd64/,
+    ],
+    [
+      'a selector no platform krew supports matches',
+      'trigger-gateway',
+      withSpec((s) => (platform0(s).selector = { matchLabels: { os: 'plan9' } })),
+      /matches no platform krew supports/,
+    ],
     ['no bin', 'trigger-gateway', withSpec((s) => delete platform0(s).bin), /bin is missing/],
     ['empty files', 'trigger-gateway', withSpec((s) => (platform0(s).files = [])), /left out or non-empty/],
     [

@@ -4,6 +4,8 @@
  *
  *   npm run sandbox                  the local control plane of test/support; stays up until Ctrl-C
  *   npm run sandbox -- --real        the real one of test/real (Go, root and iproute2 needed)
+ *   npm run sandbox -- --kcp         the local kcp imitation: an organization and a compute provider
+ *   npm run sandbox -- --real --kcp  a real kcp built from test/real/kcp, prepared the same way
  *   npm run sandbox -- --once        exits after the webhooks (used by the tests)
  *
  * Ctrl-C, SIGTERM, SIGHUP, its parent dying (npm killed) and any failure stop every process it
@@ -14,7 +16,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pluginPath, REPO_ROOT } from './cli.ts';
-import { startControlPlane } from './control-plane/index.ts';
+import { COMPUTE_EXPORT_RESOURCES, startControlPlane } from './control-plane/index.ts';
 import { findHaproxy } from './haproxy.ts';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -29,6 +31,8 @@ interface SandboxPlane {
   /** The base URL of the gateway Service's port 80, and what to close when done with it. */
   gatewayUrl(): Promise<{ url: string; close: () => void }>;
   stop(): Promise<void>;
+  /** On kcp: the user's workspace and the --bind that brings the gateway's APIs into a workspace. */
+  kcp?: { workspace: string; bind: string };
 }
 
 function run(command: string, args: string[], kubeconfig: string): Promise<number> {
@@ -84,6 +88,44 @@ async function realPlane(): Promise<SandboxPlane> {
   };
 }
 
+/** The local kcp imitation, with the same workspaces as the real kcp sandbox. */
+async function localKcpPlane(directory: string): Promise<SandboxPlane> {
+  const plane = await startControlPlane({
+    kcp: {
+      workspaces: [
+        { path: 'root:org', type: 'organization' },
+        { path: 'root:compute', type: 'organization', exports: { kubernetes: COMPUTE_EXPORT_RESOURCES } },
+      ],
+    },
+  });
+  const kubeconfig = plane.writeKubeconfig(join(directory, 'kcp.kubeconfig'), {
+    context: 'sandbox',
+    workspace: 'root:org',
+  });
+  return {
+    description: `Local kcp imitation at ${plane.url} (kubeconfig: ${kubeconfig})`,
+    kubeconfig,
+    servesTraffic: false,
+    gatewayUrl: () => Promise.reject(new Error('the kcp sandbox sends no webhooks')),
+    stop: () => plane.stop(),
+    kcp: { workspace: 'root:org', bind: 'root:compute:kubernetes' },
+  };
+}
+
+async function realKcpPlane(): Promise<SandboxPlane> {
+  const { startRealKcpSandbox } = await import('../real/start.ts');
+  const { KCP_VERSION } = await import('../real/binaries.ts');
+  const sandbox = await startRealKcpSandbox();
+  return {
+    description: `Real kcp ${KCP_VERSION} at ${sandbox.kcp.url}, its state in ${sandbox.kcp.dir} (kubeconfig: ${sandbox.kubeconfig})`,
+    kubeconfig: sandbox.kubeconfig,
+    servesTraffic: false,
+    gatewayUrl: () => Promise.reject(new Error('the kcp sandbox sends no webhooks')),
+    stop: () => sandbox.kcp.stop(),
+    kcp: { workspace: sandbox.org, bind: sandbox.bind },
+  };
+}
+
 function portForward(kubeconfig: string): Promise<{ url: string; close: () => void }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -135,9 +177,17 @@ async function main(stopped: Promise<NodeJS.Signals>): Promise<number> {
   const once = process.argv.includes('--once');
   const directory = join(REPO_ROOT, '.sandbox');
   mkdirSync(directory, { recursive: true });
-  const plane = await (process.argv.includes('--real') ? realPlane() : localPlane(directory));
+  const real = process.argv.includes('--real');
+  const plane = await (process.argv.includes('--kcp')
+    ? real
+      ? realKcpPlane()
+      : localKcpPlane(directory)
+    : real
+      ? realPlane()
+      : localPlane(directory));
   onStop = () => plane.stop();
   process.stdout.write(`${plane.description}\n`);
+  if (plane.kcp) return kcpSandbox(plane, plane.kcp, once, stopped);
 
   const steps = [
     ['trigger-gateway', 'install', '--with-echo'],
@@ -155,6 +205,33 @@ async function main(stopped: Promise<NodeJS.Signals>): Promise<number> {
   phase = 'up';
   process.stdout.write(
     `\nThe sandbox stays up. In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n  kubectl trigger-gateway install --replicas 3\nCtrl-C stops it.\n`,
+  );
+  const signal = await stopped;
+  process.stderr.write(`${signal}: stopping the sandbox\n`);
+  return 0;
+}
+
+/**
+ * On kcp the gateway needs a workspace with the compute APIs bound: the sandbox shows where the user
+ * is and prints the install command with its --bind, and stays up.
+ */
+async function kcpSandbox(
+  plane: SandboxPlane,
+  kcp: { workspace: string; bind: string },
+  once: boolean,
+  stopped: Promise<NodeJS.Signals>,
+): Promise<number> {
+  const code = await run('kubectl', ['trigger-gateway', 'workspace', 'current'], plane.kubeconfig);
+  if (code !== 0) return code;
+  process.stdout.write(
+    `\nYou are in ${kcp.workspace}. Deployments, Services, Ingresses and PodDisruptionBudgets come from --bind ${kcp.bind}\n`,
+  );
+  if (once) return 0;
+  phase = 'up';
+  process.stdout.write(
+    `\nThe sandbox stays up. In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n` +
+      `  kubectl trigger-gateway install --workspace gateway --bind ${kcp.bind} --no-wait\n` +
+      '(--no-wait: kcp runs no pods, so nothing rolls the Deployment out)\nCtrl-C stops it.\n',
   );
   const signal = await stopped;
   process.stderr.write(`${signal}: stopping the sandbox\n`);

@@ -8,7 +8,7 @@ import { isPublicPath, workspaceDenied } from '../auth.ts';
 import type { ApiRequest } from '../request.ts';
 import { apiVersionOf, type ResourceType, ServedResources } from '../resources.ts';
 import type { Tenancy } from '../router.ts';
-import { ApiError } from '../status.ts';
+import { ApiError, forbidden } from '../status.ts';
 import type { KcpOptions, KcpWorkspaceSeed, KubeObject, PodRuntime } from '../types.ts';
 import { Workspace } from '../workspace.ts';
 import { workspaceAccessDenied } from './access.ts';
@@ -70,6 +70,7 @@ export class Kcp implements Tenancy, WorkspaceHost {
   /** Types (qualified) whose initializer nobody clears. */
   private readonly stuck: Set<string>;
   private readonly stopping: Array<Promise<void>> = [];
+  private seeding = false;
 
   constructor(
     private readonly options: KcpOptions,
@@ -99,8 +100,14 @@ export class Kcp implements Tenancy, WorkspaceHost {
         this.seedExport(seed.path, name, resources);
       }
     }
-    for (const seed of seeds) {
-      for (const reference of seed.bindings ?? []) this.seedBinding(seed.path, reference);
+    // Seeded bindings skip the admission: a test may seed one to an export that never appears.
+    this.seeding = true;
+    try {
+      for (const seed of seeds) {
+        for (const reference of seed.bindings ?? []) this.seedBinding(seed.path, reference);
+      }
+    } finally {
+      this.seeding = false;
     }
   }
 
@@ -117,17 +124,36 @@ export class Kcp implements Tenancy, WorkspaceHost {
 
   enter(cluster: string | undefined, req: ApiRequest): { workspace: Workspace; path: string } {
     const target = cluster === undefined ? this.root : this.find(cluster);
-    // Like kcp, a logical cluster is closed to ordinary users until it is Ready (initializers done).
-    if (target && this.ready(target) && !workspaceDenied(req.user, target.path)) {
+    // Like kcp v0.26's workspace content authorizer: open once Initializing (its LogicalCluster is
+    // there), closed before (Scheduling) and to users without access.
+    if (target && this.enterable(target) && !workspaceDenied(req.user, target.path)) {
       return { workspace: target.workspace, path: target.path };
     }
     if (isPublicPath(req.path)) return { workspace: this.root.workspace, path: this.root.path };
     throw workspaceAccessDenied(req);
   }
 
-  private ready(cluster: LogicalCluster): boolean {
+  /**
+   * kcp v0.26 checks the "bind" verb on the export when an APIBinding is created, and answers a
+   * missing export with the same 403 as a missing permission.
+   */
+  private admitBinding(path: string, t: ResourceType, object: KubeObject): void {
+    const spec = object.spec as { reference?: { export?: { path?: string; name?: string } } } | undefined;
+    const ref = spec?.reference?.export;
+    if (!ref?.name || this.seeding) return;
+    const home = this.find(ref.path || path);
+    if (home?.workspace.store.get(API_EXPORTS.plural, undefined, ref.name)) return;
+    throw forbidden(
+      t,
+      object.metadata.name,
+      `unable to create APIBinding: no permission to bind to export ${ref.path || path}:${ref.name}`,
+    );
+  }
+
+  private enterable(cluster: LogicalCluster): boolean {
     const object = cluster.workspace.store.get('logicalclusters', undefined, LOGICAL_CLUSTER_NAME);
-    return (object?.status as { phase?: string } | undefined)?.phase === 'Ready';
+    const phase = (object?.status as { phase?: string } | undefined)?.phase;
+    return phase === 'Initializing' || phase === 'Ready';
   }
 
   url(path: string): string {
@@ -180,6 +206,7 @@ export class Kcp implements Tenancy, WorkspaceHost {
       resources,
       admission: (t, object) => {
         if (t.plural === 'workspaces') admitWorkspace(this.admission(type), t, object);
+        if (t.plural === API_BINDINGS.plural) this.admitBinding(path, t, object);
       },
       controllers: (objects, queue) => {
         workspaces = new WorkspaceController(objects, queue, path, this);
