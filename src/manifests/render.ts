@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
+import { upgradeDeliveryLog } from '../haproxy/delivery-log-block.ts';
 import { configChecksum, GATEWAY_NAME } from '../haproxy/gateway-config.ts';
 import { addRoute, listRoutes, type RouteSpec, sameMatch } from '../haproxy/routes.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
@@ -123,7 +124,7 @@ function configToRender(cfg: string, withEcho: boolean): string {
 /**
  * The objects to apply, in a stable order (Namespace, ServiceAccount, ConfigMap, …, Ingress, then the
  * echo backend's). `live.haproxyCfg`, the config already in the cluster, is kept byte for byte (only the echo route is
- * added to it, with `withEcho`, when missing) so a re-install never loses routes or hand edits; the checksum annotation always matches the config
+ * added to it, with `withEcho`, when missing, and its delivery log block brought up to the bundled one) so a re-install never loses routes or hand edits; the checksum annotation always matches the config
  * rendered. Throws InvalidOptionError on options Kubernetes would refuse.
  */
 export function renderGatewayManifests(
@@ -144,7 +145,8 @@ export function renderGatewayManifests(
   const data = record(configMap, 'data');
   const bundledCfg = data[CONFIG_KEY];
   if (typeof bundledCfg !== 'string') throw new Error(`the bundled ConfigMap has no ${CONFIG_KEY}`);
-  const cfg = configToRender(live.haproxyCfg ?? bundledCfg, options.withEcho);
+  const liveCfg = live.haproxyCfg === undefined ? undefined : upgradeDeliveryLog(live.haproxyCfg, bundledCfg);
+  const cfg = configToRender(liveCfg ?? bundledCfg, options.withEcho);
   data[CONFIG_KEY] = cfg;
 
   renderDeployment(find(gateway, 'Deployment', GATEWAY_NAME), options, cfg);

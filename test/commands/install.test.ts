@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
+import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
 import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
 import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
@@ -208,6 +209,32 @@ describe('install', () => {
     expect(liveConfig()).toBe(edited);
     expect(liveConfig()).toContain('httpecho.trigger.svc.cluster.local:80');
     expect(checksumAnnotation()).toBe(createHash('sha256').update(edited).digest('hex'));
+  });
+
+  it('gives a gateway from before the delivery log its log-format block, keeping routes and hand edits', async () => {
+    expect((await install('--with-echo')).exitCode).toBe(0);
+    const current = `${liveConfig()}\n# kept: a hand-written comment\n`;
+    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
+    const old = current.replace(block, '');
+    expect(old).not.toContain(DELIVERY_LOG_BEGIN);
+    const patch = JSON.stringify({ data: { 'haproxy.cfg': old } });
+    const patched = await kubectl(
+      'patch',
+      'configmap',
+      'trigger-gateway-haproxy',
+      '-n',
+      NS,
+      '--type',
+      'merge',
+      '-p',
+      patch,
+    );
+    expect(patched.exitCode, patched.stderr).toBe(0);
+
+    const again = await install('--with-echo');
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(liveConfig()).toBe(current);
+    expect(checksumAnnotation()).toBe(createHash('sha256').update(current).digest('hex'));
   });
 
   it('takes over a gateway applied by hand with kubectl apply -f manifests/', async () => {

@@ -3,6 +3,7 @@
  * config is kept byte for byte, and the checksum always follows the config rendered.
  */
 import { describe, expect, it } from 'vitest';
+import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
 import { configChecksum } from '../../src/haproxy/gateway-config.ts';
 import { addRoute, listRoutes, type RouteSpec } from '../../src/haproxy/routes.ts';
 import {
@@ -224,6 +225,16 @@ describe('renderGatewayManifests with the live config', () => {
     const objects = render({ withEcho: true }, { haproxyCfg: withRoutes });
     expect(configOf(objects)).toBe(addRoutes(withRoutes, [ECHO_ROUTE]));
     expect(routedPaths(configOf(objects))).toEqual(['/github', '/trigger']);
+  });
+
+  it('gives a live config from before the delivery log its block, and the checksum follows', () => {
+    const withRoutes = addRoutes(live, [pathRoute('/github', 'el-github', 'ci', 8080)]);
+    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
+    const old = withRoutes.replace(block, '');
+    expect(old).not.toContain(DELIVERY_LOG_BEGIN);
+    const objects = render({}, { haproxyCfg: old });
+    expect(configOf(objects)).toBe(withRoutes);
+    expect(checksumOf(objects)).toBe(configChecksum(withRoutes));
   });
 
   it('falls back to the bundled config when there is no live one', () => {
