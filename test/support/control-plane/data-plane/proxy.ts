@@ -88,7 +88,8 @@ export class ServiceProxy {
   /** By "namespace/name", then Service port. */
   private readonly listeners = new Map<string, Map<number, Listener>>();
   private readonly sockets = new Set<Socket>();
-  private turn = 0;
+  /** Round robin per Service port, so traffic to one Service does not move another's turn. */
+  private readonly turns = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -180,7 +181,10 @@ export class ServiceProxy {
     const svc = this.store.get('services', namespace, name);
     const servicePort = svc && specOf(svc).ports?.find((p) => p.port === port);
     const targets = svc && servicePort ? this.endpoints.targets(svc, servicePort) : [];
-    const target = targets[this.turn++ % Math.max(1, targets.length)];
+    const key = `${namespace}/${name}:${port}`;
+    const turn = this.turns.get(key) ?? 0;
+    this.turns.set(key, turn + 1);
+    const target = targets[turn % Math.max(1, targets.length)];
     if (!target) {
       client.destroy();
       return;
