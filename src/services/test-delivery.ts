@@ -18,6 +18,7 @@ import {
   headersToSend,
   type Provider,
 } from '../webhook/index.ts';
+import { listDeliveries } from './deliveries.ts';
 import { type GatewayLocation, locateGatewayAndSay } from './gateway.ts';
 import { listGatewayRoutes } from './routes.ts';
 
@@ -67,6 +68,23 @@ export interface DeliveryTestResult {
   responseBody: string;
   /** What the backend logged that names this delivery. */
   evidence: Array<{ pod: string; line: string }>;
+  /**
+   * What the gateway itself recorded for it (its delivery log): undefined when it has no record of it,
+   * 'not-recording' when its haproxy.cfg writes no delivery log.
+   */
+  gateway: GatewayRecord | 'not-recording' | undefined;
+}
+
+/** The gateway's own record of the test delivery. */
+export interface GatewayRecord {
+  pod: string;
+  /** The route it matched, undefined for none. */
+  route: string | undefined;
+  status: number;
+  /** From accepting the connection to the end of the response; undefined when HAProxy could not tell. */
+  totalMs: number | undefined;
+  /** HAProxy's termination state, "----" for a request that completed normally. */
+  termination: string;
 }
 
 interface PodObject extends KubeObject {
@@ -271,6 +289,41 @@ function eventIdOf(body: string): string | undefined {
   }
 }
 
+// The record is written when the request ends, and reaches the pod's log a moment later.
+const RECORD_WAIT_MS = 5000;
+const RECORD_POLL_MS = 250;
+
+/** The gateway's record of delivery `id`, waited for a few seconds at most (and never past `deadline`). */
+async function gatewayRecordOf(
+  kube: KubeClient,
+  location: GatewayLocation,
+  id: string,
+  deadline: number,
+): Promise<GatewayRecord | 'not-recording' | undefined> {
+  const until = Math.min(deadline, Date.now() + RECORD_WAIT_MS);
+  for (;;) {
+    try {
+      const found = (await listDeliveries(kube, location, { filter: { id } })).deliveries[0];
+      if (found) {
+        return {
+          pod: found.pod,
+          route: found.route,
+          status: found.status,
+          totalMs: found.timings.total,
+          termination: found.termination,
+        };
+      }
+    } catch (error) {
+      // A gateway without the delivery log cannot say; any other failure leaves the record unknown.
+      if (error instanceof GatewayError && error.message.includes('does not record deliveries'))
+        return 'not-recording';
+      return undefined;
+    }
+    if (Date.now() + RECORD_POLL_MS > until) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS).unref());
+  }
+}
+
 /**
  * Sends a signed sample delivery through the gateway and watches the backend's own log until it
  * shows that delivery: a 2xx alone is no proof, interceptors can still reject the event.
@@ -357,6 +410,7 @@ export async function testDelivery(
     const refusedByGateway =
       (response.status === 404 && responseBody.includes('"gateway":"trigger-gateway"')) ||
       [502, 503, 504].includes(response.status);
+    const recorded = gatewayRecordOf(kube, location, ids[0] ?? '', Date.now() + request.timeoutMs);
     progress.update(`Waiting for the backend to log delivery ${ids[0]}`);
     const interrupted = new Promise<'interrupted'>((resolve) => {
       if (request.interrupt.aborted) resolve('interrupted');
@@ -381,6 +435,7 @@ export async function testDelivery(
       latencyMs,
       responseBody,
       evidence,
+      gateway: outcome === 'interrupted' ? undefined : await recorded,
     };
     if (outcome === 'interrupted') throw interruptedError();
     if (outcome === 'timeout') throw notSeen(result, request.timeoutMs);
@@ -395,6 +450,19 @@ export async function testDelivery(
     await Promise.allSettled(tails);
     await destination?.close?.();
   }
+}
+
+/** Where the gateway's own record places a delivery the backend never logged. */
+function placeAtGateway(result: DeliveryTestResult): string {
+  const record = result.gateway;
+  if (record === 'not-recording')
+    return 'the gateway records no deliveries (kubectl trigger-gateway install adds that)';
+  if (!record) return `the gateway has no record of it: it never reached the gateway at ${result.url}`;
+  const at = `the gateway (pod ${record.pod}) recorded it`;
+  if (!record.route) return `${at} with no route matched, answering ${record.status}`;
+  if (record.status >= 400)
+    return `${at} on ${record.route}, and the backend refused it with ${record.status}`;
+  return `${at} on ${record.route}, and the backend took it (${record.status}${record.totalMs === undefined ? '' : ` in ${record.totalMs} ms`})`;
 }
 
 function interruptedError(): GatewayError {
@@ -430,7 +498,8 @@ function notSeen(result: DeliveryTestResult, timeoutMs: number): GatewayError {
     `the backend did not log delivery ${result.delivery.id} within ${seconds}s (HTTP ${result.status})`,
     {
       why:
-        'the request went through, but nothing the backend logged names it: the listener may not log deliveries, ' +
+        `${placeAtGateway(result)}; ` +
+        'nothing the backend logged names it: the listener may not log deliveries, ' +
         'an interceptor may have dropped it, or the route may point at another Service',
       next: [
         'watch longer: --timeout 2m',

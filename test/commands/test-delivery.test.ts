@@ -81,6 +81,9 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
       status: 200,
     });
     expect(report.evidence.length).toBeGreaterThan(0);
+    // The gateway's own record of it, beside the backend's.
+    expect(report.gateway).toMatchObject({ route: '/trigger', status: 200, termination: '----' });
+    expect(report.gateway.pod).toMatch(/^trigger-gateway-/);
     expect(result.stdout).not.toContain('s3cret-value');
     expect(result.stderr).not.toContain('s3cret-value');
     expect(result.stderr).toMatch(/^httpecho-[a-z0-9]+-[a-z0-9]+ \{/m);
@@ -93,6 +96,14 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     expect(verifySignature('github', headers, Buffer.from(arrived?.body ?? ''), 's3cret-value')).toBe(true);
     expect(verifySignature('github', headers, Buffer.from(arrived?.body ?? ''), 'another-secret')).toBe(
       false,
+    );
+  });
+
+  it('shows what the gateway recorded beside what the backend logged', async () => {
+    const result = await run('--url', gatewayUrl());
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      /the gateway recorded it: pod trigger-gateway-\S+, route \/trigger, HTTP 200 in \d+ ms \(termination ----\)/,
     );
   });
 
@@ -290,6 +301,10 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
         /error: the backend did not log delivery [0-9a-f-]+ within 1s \(HTTP 200\)/,
       );
       expect(result.stderr).toContain('the listener may not log deliveries');
+      // The gateway never saw it: the decoy took it instead, and the error says so.
+      expect(result.stderr).toContain(
+        `the gateway has no record of it: it never reached the gateway at ${decoyUrl}`,
+      );
     });
 
     it('Ctrl-C while waiting closes everything and exits 130', async () => {
