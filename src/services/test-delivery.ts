@@ -453,7 +453,7 @@ export async function testDelivery(
 }
 
 /** Where the gateway's own record places a delivery the backend never logged. */
-function placeAtGateway(result: DeliveryTestResult): string {
+export function placeAtGateway(result: DeliveryTestResult): string {
   const record = result.gateway;
   if (record === 'not-recording')
     return 'the gateway records no deliveries (kubectl trigger-gateway install adds that)';
