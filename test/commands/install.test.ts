@@ -62,6 +62,23 @@ function liveConfig(namespace = NS): string {
   return configMap.data['haproxy.cfg'] ?? '';
 }
 
+/** Replaces the live haproxy.cfg by hand, as a user's kubectl patch would. */
+async function editLiveConfig(text: string, namespace = NS): Promise<void> {
+  const patch = JSON.stringify({ data: { 'haproxy.cfg': text } });
+  const patched = await kubectl(
+    'patch',
+    'configmap',
+    'trigger-gateway-haproxy',
+    '-n',
+    namespace,
+    '--type',
+    'merge',
+    '-p',
+    patch,
+  );
+  expect(patched.exitCode, patched.stderr).toBe(0);
+}
+
 function checksumAnnotation(namespace = NS): string | undefined {
   const deployment = plane.get('deployments', 'trigger-gateway', namespace) as KubeObject & {
     spec: { template: { metadata: { annotations?: Record<string, string> } } };
@@ -189,19 +206,7 @@ describe('install', () => {
   it('keeps routes and hand edits in the live haproxy.cfg on re-install, and rolls pods to them', async () => {
     expect((await install('--with-echo')).exitCode).toBe(0);
     const edited = `${liveConfig()}\n# kept: a hand-written comment\n`;
-    const patch = JSON.stringify({ data: { 'haproxy.cfg': edited } });
-    const patched = await kubectl(
-      'patch',
-      'configmap',
-      'trigger-gateway-haproxy',
-      '-n',
-      NS,
-      '--type',
-      'merge',
-      '-p',
-      patch,
-    );
-    expect(patched.exitCode, patched.stderr).toBe(0);
+    await editLiveConfig(edited);
 
     const again = await install('--with-echo');
     expect(again.exitCode, again.stderr).toBe(0);
@@ -217,19 +222,7 @@ describe('install', () => {
     const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
     const old = current.replace(block, '');
     expect(old).not.toContain(DELIVERY_LOG_BEGIN);
-    const patch = JSON.stringify({ data: { 'haproxy.cfg': old } });
-    const patched = await kubectl(
-      'patch',
-      'configmap',
-      'trigger-gateway-haproxy',
-      '-n',
-      NS,
-      '--type',
-      'merge',
-      '-p',
-      patch,
-    );
-    expect(patched.exitCode, patched.stderr).toBe(0);
+    await editLiveConfig(old);
 
     const again = await install('--with-echo');
     expect(again.exitCode, again.stderr).toBe(0);

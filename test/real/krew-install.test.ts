@@ -18,11 +18,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dump, load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { krewManifest, krewManifestProblems, type KrewRelease } from '../../.ci/release/krew.ts';
+import { krewManifest, krewManifestProblems } from '../../.ci/release/krew.ts';
 import Install from '../../src/commands/install.ts';
 import { type CommandResult, KUBECTL, REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
 import { type ControlPlane, startControlPlane } from '../support/control-plane/index.ts';
 import { buildKrewBinaries, type KrewBinaries } from './binaries.ts';
+import { SAMPLE_KREW_RELEASE } from '../support/krew-release.ts';
 
 const OUT = mkdtempSync(join(tmpdir(), 'tg-krew-release-'));
 const ARCHIVE = join(OUT, 'kubectl-trigger-gateway_v0.1.0_linux_amd64.tar.gz');
@@ -128,21 +129,7 @@ describe('the release installed with krew', () => {
   });
 });
 
-const RELEASE: KrewRelease = {
-  name: 'trigger-gateway',
-  version: 'v1.2.3',
-  homepage: 'https://example.com/trigger-gateway',
-  shortDescription: 'Expose Tekton Triggers',
-  description: 'Longer text.\n',
-  caveats: 'Caveats.\n',
-  platforms: ['amd64', 'arm64'].map((arch) => ({
-    os: 'linux',
-    arch,
-    uri: `https://example.com/releases/v1.2.3/tg_linux_${arch}.tar.gz`,
-    sha256: 'a'.repeat(64),
-    bin: 'kubectl-trigger_gateway',
-  })),
-};
+const RELEASE = SAMPLE_KREW_RELEASE;
 
 type Spec = Record<string, unknown> & { platforms: Record<string, unknown>[] };
 const changed = (change: (spec: Spec) => void) => {

@@ -5,24 +5,10 @@ import {
   krewManifest,
   krewManifestProblems,
   krewManifestYaml,
-  type KrewRelease,
 } from '../../.ci/release/krew.ts';
+import { SAMPLE_KREW_RELEASE } from '../support/krew-release.ts';
 
-const RELEASE: KrewRelease = {
-  name: 'trigger-gateway',
-  version: 'v1.2.3',
-  homepage: 'https://example.com/trigger-gateway',
-  shortDescription: 'Expose Tekton Triggers',
-  description: 'Longer text.\n',
-  caveats: 'Completion needs the other file.\n',
-  platforms: ['amd64', 'arm64'].map((arch) => ({
-    os: 'linux',
-    arch,
-    uri: `https://example.com/releases/v1.2.3/tg_linux_${arch}.tar.gz`,
-    sha256: 'a'.repeat(64),
-    bin: 'kubectl-trigger_gateway',
-  })),
-};
+const RELEASE = SAMPLE_KREW_RELEASE;
 
 /** The manifest with one field changed, as parsed YAML. */
 function withSpec(change: (spec: Record<string, unknown>) => void): unknown {
