@@ -50,7 +50,7 @@ interface Following {
   exited: Promise<number | null>;
 }
 
-/** `deliveries --follow …` as a user runs it: its own process, stopped with SIGINT. */
+/** `deliveries --follow …` as a user runs it: its own process (bin/run.js, so after `npm run build`), stopped with SIGINT. */
 function startFollowing(...args: string[]): Following {
   const child = spawn(join(REPO_ROOT, 'bin', 'run.js'), ['deliveries', '--follow', ...args], {
     env: { ...process.env, PATH: pluginPath(), KUBECONFIG: kubeconfig, NO_COLOR: '1' },
