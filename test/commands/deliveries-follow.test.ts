@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
@@ -165,6 +166,20 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('deliveries --follow', () => 
     current.child.kill('SIGINT');
     expect(await current.exited).toBe(0);
   }, 180_000);
+
+  it('-o yaml: one YAML document a delivery', async () => {
+    following = startFollowing('-o', 'yaml');
+    const current = following;
+    await followingAll(current);
+    for (const id of ['y-1', 'y-2'])
+      await post('/trigger/y', { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': id });
+    await vi.waitFor(() => expect(current.stdout()).toMatch(/deliveryId: y-2$/m), WAIT);
+    await vi.waitFor(() => expect(current.stdout()).toMatch(/deliveryId: y-1$/m), WAIT);
+    const documents = yaml.loadAll(current.stdout()) as ListedDelivery[];
+    expect(documents.map((delivery) => delivery.deliveryId).sort()).toEqual(['y-1', 'y-2']);
+    current.child.kill('SIGINT');
+    expect(await current.exited).toBe(0);
+  }, 120_000);
 
   it('refuses --follow with --since, --limit or --id', async () => {
     const child = startFollowing('--since', '1h');
