@@ -336,11 +336,12 @@ export class KubeClient {
    */
   async openPodLog(
     pod: { name: string; namespace: string },
-    options: { container?: string | undefined; sinceSeconds?: number; follow: boolean },
+    options: { container?: string | undefined; sinceSeconds?: number; tailLines?: number; follow: boolean },
     signal: AbortSignal,
   ): Promise<AsyncIterable<string>> {
     const params = new URLSearchParams({ follow: String(options.follow) });
     if (options.container) params.set('container', options.container);
+    if (options.tailLines !== undefined) params.set('tailLines', String(options.tailLines));
     if (options.sinceSeconds !== undefined)
       params.set('sinceSeconds', String(Math.max(1, Math.ceil(options.sinceSeconds))));
     const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/log?${params}`;

@@ -75,51 +75,69 @@ async function readPodDeliveries(
   return deliveries;
 }
 
+/** The gateway's routes by HAProxy backend name, from its config; fails when deliveries are not recorded. */
+export function routesOf(cfg: string, location: GatewayLocation): Map<string, GatewayRoute> {
+  if (!hasDeliveryLog(cfg)) throw noDeliveryLog(location);
+  return new Map(listRoutes(cfg, { namespace: location.namespace }).map((route) => [route.backend, route]));
+}
+
+export async function readGatewayRoutes(
+  kube: KubeClient,
+  location: GatewayLocation,
+): Promise<Map<string, GatewayRoute>> {
+  const configMap = await kube.read<ConfigMapObject>({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    name: location.configMap,
+    namespace: location.namespace,
+  });
+  if (!configMap) throw gatewayNotInstalled(location.namespace);
+  return routesOf(currentConfig(configMap, location), location);
+}
+
+/** A pod's record with its route as `route list` shows it and where the live route sends requests. */
+export function listedDelivery(
+  delivery: Delivery,
+  pod: string,
+  routes: ReadonlyMap<string, GatewayRoute>,
+): ListedDelivery {
+  const route = routes.get(delivery.backend);
+  return {
+    ...delivery,
+    route: route ? describeMatch(route.match) : delivery.route,
+    pod,
+    target: route ? describeRouteTarget(route) : undefined,
+  };
+}
+
+export function noGatewayPods(location: GatewayLocation, selector: string | undefined): GatewayError {
+  return new GatewayError(`no gateway pods in namespace ${location.namespace} to read deliveries from`, {
+    why: `deployment/${location.deployment} has no pods${selector ? '' : ' (or does not exist)'}; the records live in the pods' logs`,
+    next: [`kubectl -n ${location.namespace} get deployment ${location.deployment}`],
+    exitCode: ExitCode.clusterState,
+  });
+}
+
 export async function listDeliveries(
   kube: KubeClient,
   location: GatewayLocation,
   request: DeliveriesRequest,
 ): Promise<DeliveriesResult> {
   const { namespace } = location;
-  const configMap = await kube.read<ConfigMapObject>({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    name: location.configMap,
-    namespace,
-  });
-  if (!configMap) throw gatewayNotInstalled(namespace);
-  const cfg = currentConfig(configMap, location);
-  if (!hasDeliveryLog(cfg)) throw noDeliveryLog(location);
-  const routes = new Map<string, GatewayRoute>(
-    listRoutes(cfg, { namespace }).map((route) => [route.backend, route]),
-  );
+  const routes = await readGatewayRoutes(kube, location);
 
   const selector = await gatewayPodSelector(kube, location);
   const pods = selector
     ? await kube.list<KubeObject>('v1', 'Pod', { namespace, labelSelector: selector })
     : [];
-  if (pods.length === 0) {
-    throw new GatewayError(`no gateway pods in namespace ${namespace} to read deliveries from`, {
-      why: `deployment/${location.deployment} has no pods${selector ? '' : ' (or does not exist)'}; the records live in the pods' logs`,
-      next: [`kubectl -n ${namespace} get deployment ${location.deployment}`],
-      exitCode: ExitCode.clusterState,
-    });
-  }
+  if (pods.length === 0) throw noGatewayPods(location, selector);
   const sinceMs = request.filter.sinceMs;
   const sinceSeconds = sinceMs === undefined ? undefined : Math.max(1, (Date.now() - sinceMs) / 1000);
   const perPod = await Promise.all(
     pods.map(async (pod) => {
       const name = pod.metadata.name;
       const deliveries = await readPodDeliveries(kube, { name, namespace }, sinceSeconds);
-      return deliveries.map((delivery): ListedDelivery => {
-        const route = routes.get(delivery.backend);
-        return {
-          ...delivery,
-          route: route ? describeMatch(route.match) : delivery.route,
-          pod: name,
-          target: route ? describeRouteTarget(route) : undefined,
-        };
-      });
+      return deliveries.map((delivery) => listedDelivery(delivery, name, routes));
     }),
   );
   return {

@@ -34,25 +34,48 @@ function colourRow(line: string, status: number, style: Style): string {
   return line;
 }
 
+const COLUMNS = ['TIME', 'ROUTE', 'PROVIDER/EVENT', 'DELIVERY ID', 'STATUS', 'TOTAL TIME', 'BACKEND'];
+
+function deliveryCells(delivery: ListedDelivery): string[] {
+  return [
+    delivery.time,
+    dash(delivery.route),
+    providerEvent(delivery),
+    dash(delivery.deliveryId ?? delivery.requestId),
+    statusText(delivery.status),
+    milliseconds(delivery.timings.active),
+    dash(delivery.target),
+  ];
+}
+
 export function renderDeliveryTable(deliveries: ListedDelivery[], style: Style): string {
   if (deliveries.length === 0)
     return "No deliveries recorded in the gateway pods' logs (for these filters). Send one: kubectl trigger-gateway test";
-  const rows = [
-    ['TIME', 'ROUTE', 'PROVIDER/EVENT', 'DELIVERY ID', 'STATUS', 'TOTAL TIME', 'BACKEND'],
-    ...deliveries.map((delivery) => [
-      delivery.time,
-      dash(delivery.route),
-      providerEvent(delivery),
-      dash(delivery.deliveryId ?? delivery.requestId),
-      statusText(delivery.status),
-      milliseconds(delivery.timings.active),
-      dash(delivery.target),
-    ]),
-  ];
+  const rows = [COLUMNS, ...deliveries.map(deliveryCells)];
   const [header = '', ...lines] = formatTable(rows).split('\n');
   return [header, ...lines.map((line, index) => colourRow(line, deliveries[index]?.status ?? 0, style))].join(
     '\n',
   );
+}
+
+/**
+ * --follow: rows are printed as deliveries arrive, so columns cannot be sized to the rows; they get
+ * widths that fit usual values (a longer value pushes the rest of its row along), the pod first.
+ */
+const FOLLOW_WIDTHS = [32, 24, 12, 22, 36, 6, 10, 0];
+
+function followLine(cells: string[]): string {
+  return cells
+    .map((cell, column) => cell.padEnd(FOLLOW_WIDTHS[column] ?? 0))
+    .join('   ')
+    .trimEnd();
+}
+
+export const DELIVERY_FOLLOW_HEADER = followLine(['POD', ...COLUMNS]);
+
+/** One delivery as a --follow row: the gateway pod that recorded it, then the table's columns. */
+export function renderDeliveryFollowRow(delivery: ListedDelivery, style: Style): string {
+  return colourRow(followLine([delivery.pod, ...deliveryCells(delivery)]), delivery.status, style);
 }
 
 /** Everything recorded about one delivery, one field a line. */

@@ -5,7 +5,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseDeliveryLine } from '../../src/haproxy/delivery-log.ts';
 import type { ListedDelivery } from '../../src/services/deliveries.ts';
-import { renderDeliveryDetail, renderDeliveryTable } from '../../src/ui/delivery-text.ts';
+import {
+  DELIVERY_FOLLOW_HEADER,
+  renderDeliveryDetail,
+  renderDeliveryFollowRow,
+  renderDeliveryTable,
+} from '../../src/ui/delivery-text.ts';
 import { styleFor } from '../../src/ui/style.ts';
 
 function delivery(status: number, deliveryId: string): ListedDelivery {
@@ -74,5 +79,22 @@ describe('renderDeliveryTable', () => {
 
   it('says how to send one when there are none', () => {
     expect(renderDeliveryTable([], styleFor(pipe))).toContain('kubectl trigger-gateway test');
+  });
+});
+
+describe('renderDeliveryFollowRow', () => {
+  it('lines up under the header, the pod first, whatever the row before it was', () => {
+    const header = DELIVERY_FOLLOW_HEADER;
+    const row = renderDeliveryFollowRow(delivery(200, 'abc'), styleFor(pipe));
+    expect(row.indexOf('trigger-gateway-1')).toBe(header.indexOf('POD'));
+    expect(row.indexOf('github/push')).toBe(header.indexOf('PROVIDER/EVENT'));
+    expect(row.indexOf('el-github.ci:8080')).toBe(header.indexOf('BACKEND'));
+  });
+
+  it('colours a 5xx row red on a terminal, escapes control characters', () => {
+    delete process.env.NO_COLOR;
+    const red = renderDeliveryFollowRow(delivery(503, 'down'), styleFor(terminal));
+    expect(red.startsWith('\u001b[31m') && red.endsWith('\u001b[39m')).toBe(true);
+    expect(renderDeliveryFollowRow(delivery(200, 'a\u001b[2Jb'), styleFor(pipe))).toContain('a\\u001b[2Jb');
   });
 });

@@ -8,7 +8,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { LogLine, LogSource } from '../pod-logs.ts';
 
-const LOG_LIMIT = 1024 * 1024;
+/** What a container's log keeps, as the kubelet's default containerLogMaxSize (10Mi) before it rotates. */
+const LOG_LIMIT = 10 * 1024 * 1024;
 
 /** Nanoseconds since the epoch, never going backwards within this process. */
 let lastNanos = 0n;
