@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Deliveries from '../../src/commands/deliveries.ts';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import RouteList from '../../src/commands/route/list.ts';
@@ -246,5 +247,20 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
     expect(report).toMatchObject({ via: 'port-forward', status: 200 });
     expect(report.evidence[0]?.pod).toMatch(/^httpecho-/);
     expect(report.evidence[0]?.line).toContain(report.delivery.id);
+
+    // The gateway's own record of it, found by the provider's delivery ID.
+    const found = await runCommand(Deliveries, [
+      '--kubeconfig',
+      cluster.kubeconfig,
+      '-n',
+      ns,
+      '--id',
+      report.delivery.id,
+      '-o',
+      'json',
+    ]);
+    expect(found.exitCode, found.stderr).toBe(0);
+    const [record] = JSON.parse(found.stdout) as Array<{ deliveryId: string; route: string; status: number }>;
+    expect(record).toMatchObject({ deliveryId: report.delivery.id, route: '/trigger', status: 200 });
   });
 });
