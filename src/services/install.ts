@@ -98,16 +98,18 @@ export async function installGateway(
   request: InstallRequest,
   progress: Progress,
 ): Promise<InstallResult> {
+  // One --timeout for all the waits together: the workspace, each binding, then the rollouts.
+  const deadline = Date.now() + request.timeoutMs;
+  const timeLeft = () => Math.max(0, deadline - Date.now());
   if (request.workspace === undefined && !request.bind?.length) return applyGateway(kube, request, progress);
   let workspace: EnsuredWorkspace | undefined;
   if (request.workspace !== undefined)
-    workspace = await ensureWorkspace(kube, request.workspace, request.timeoutMs, progress);
+    workspace = await ensureWorkspace(kube, request.workspace, timeLeft(), progress);
   else await requireKcp(kube, 'install --bind');
   const target = workspace ? clientFor(kube, workspace.base, workspace.path) : kube;
   try {
     const bindings: BoundExport[] = [];
-    for (const ref of request.bind ?? [])
-      bindings.push(await bindExport(target, ref, request.timeoutMs, progress));
+    for (const ref of request.bind ?? []) bindings.push(await bindExport(target, ref, timeLeft(), progress));
     const entered = workspace && {
       path: workspace.path,
       type: workspace.type,
@@ -121,7 +123,7 @@ export async function installGateway(
           progress.done(`Switched to workspace ${workspace.path}`);
         }
       : undefined;
-    const result = await applyGateway(target, request, progress, onApplied);
+    const result = await applyGateway(target, { ...request, timeoutMs: timeLeft() }, progress, onApplied);
     return { ...result, ...(entered ? { workspace: entered } : {}), bindings };
   } finally {
     if (target !== kube) await target.close();
@@ -221,13 +223,15 @@ async function applyGateway(
   };
   await onApplied?.();
   if (!request.wait) return result;
+  // The gateway's and the echo backend's rollouts share the one --timeout.
+  const rolloutDeadline = Date.now() + request.timeoutMs;
   for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
     const ref = {
       name: deployment.metadata.name,
       namespace: deployment.metadata.namespace ?? options.namespace,
     };
     const state = await waitForRollout(kube, ref, {
-      timeoutMs: request.timeoutMs,
+      timeoutMs: Math.max(0, rolloutDeadline - Date.now()),
       onProgress: (current) => progress.update(current.message),
     });
     progress.done(state.message);
