@@ -5,7 +5,6 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -20,29 +19,15 @@ import {
   startControlPlane,
 } from '../support/control-plane/index.ts';
 import { eventually } from '../support/eventually.ts';
+import { gatewayPods as gatewayPodsOf, postToGateway } from '../support/gateway-traffic.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 
 let plane: ControlPlaneWithDataPlane;
 let kubeconfig: string;
 
-function gatewayPods(): KubeObject[] {
-  return plane.list('pods', 'trigger-gateway') as KubeObject[];
-}
-
-/** One POST through the gateway Service, or straight to one gateway pod's port 8080. */
-async function post(path: string, headers: Record<string, string> = {}, pod?: KubeObject): Promise<number> {
-  const { host, port } = pod
-    ? plane.dataPlane.podAddress(pod, 8080)
-    : plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host, port, path, method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end('{"ref":"main"}');
-  });
-}
+const gatewayPods = () => gatewayPodsOf(plane);
+const post = (path: string, headers: Record<string, string> = {}, pod?: KubeObject) =>
+  postToGateway(plane, path, headers, pod);
 
 interface Following {
   child: ChildProcessWithoutNullStreams;
