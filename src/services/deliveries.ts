@@ -8,10 +8,9 @@ import { type Delivery, parseDeliveryLine } from '../haproxy/delivery-log.ts';
 import { type DeliveryFilter, selectDeliveries } from '../haproxy/delivery-query.ts';
 import { describeMatch, describeRouteTarget, type GatewayRoute, listRoutes } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
-import type { ConfigMapObject } from '../kube/read-modify-write.ts';
 import type { KubeObject } from '../manifests/types.ts';
-import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
-import { currentConfig } from './routes.ts';
+import type { GatewayLocation } from './gateway.ts';
+import { readLiveConfig } from './routes.ts';
 import { gatewayPodSelector } from './status.ts';
 
 export interface ListedDelivery extends Delivery {
@@ -85,14 +84,7 @@ export async function readGatewayRoutes(
   kube: KubeClient,
   location: GatewayLocation,
 ): Promise<Map<string, GatewayRoute>> {
-  const configMap = await kube.read<ConfigMapObject>({
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    name: location.configMap,
-    namespace: location.namespace,
-  });
-  if (!configMap) throw gatewayNotInstalled(location.namespace);
-  return routesOf(currentConfig(configMap, location), location);
+  return routesOf(await readLiveConfig(kube, location), location);
 }
 
 /** A pod's record with its route as `route list` shows it and where the live route sends requests. */

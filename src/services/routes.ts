@@ -277,7 +277,8 @@ export interface ListedRoute extends GatewayRoute {
   serviceExists: boolean | undefined;
 }
 
-export async function listGatewayRoutes(kube: KubeClient, location: GatewayLocation): Promise<ListedRoute[]> {
+/** The gateway's live haproxy.cfg, read from its ConfigMap. */
+export async function readLiveConfig(kube: KubeClient, location: GatewayLocation): Promise<string> {
   const configMap = await kube.read<ConfigMapObject>({
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -285,7 +286,11 @@ export async function listGatewayRoutes(kube: KubeClient, location: GatewayLocat
     namespace: location.namespace,
   });
   if (!configMap) throw gatewayNotInstalled(location.namespace);
-  const routes = listRoutes(currentConfig(configMap, location), { namespace: location.namespace });
+  return currentConfig(configMap, location);
+}
+
+export async function listGatewayRoutes(kube: KubeClient, location: GatewayLocation): Promise<ListedRoute[]> {
+  const routes = listRoutes(await readLiveConfig(kube, location), { namespace: location.namespace });
   // One list per namespace the routes point into, not one read per route: gateways hold hundreds.
   const namespaces = [
     ...new Set(routes.flatMap((route) => (route.service ? [route.service.namespace] : []))),
