@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { waitFor } from './wait.ts';
-import { releaseLock, tryLock } from './lock-file.ts';
+import { releaseLock, tryLock } from '../support/lock-file.ts';
 
 export const REAL_DIR = import.meta.dirname;
 export const BIN_DIR = join(REAL_DIR, '.bin');

@@ -12,7 +12,7 @@ import { runExecutable } from '../support/cli.ts';
 import { realBinaries } from './binaries.ts';
 import { type RealControlPlane, leasePath, startRealControlPlane, sweepDeadLeases } from './environment.ts';
 import { writeRealKubeconfig } from './kubeconfig.ts';
-import { alive, readLock } from './lock-file.ts';
+import { alive, readLock } from '../support/lock-file.ts';
 import { LAST_INDEX, createNodeNetwork, nodeNetwork, nodeNetworkLeftovers } from './network.ts';
 import { httpGet, waitFor } from './wait.ts';
 

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { freePort } from '../support/ports.ts';
 import { type RealBinaries, REAL_DIR, buildRealBinaries } from './binaries.ts';
 import { type RealUser, writeRealKubeconfig } from './kubeconfig.ts';
-import { type LockRecord, alive, readLock, releaseLock, tryLock, updateLock } from './lock-file.ts';
+import { type LockRecord, alive, readLock, releaseLock, tryLock, updateLock } from '../support/lock-file.ts';
 import {
   FIRST_INDEX,
   LAST_INDEX,

@@ -4,23 +4,15 @@
  * separate processes) never bind the same address:port. Pods get 127.B.0.1 … 127.B.199.254, Services
  * 127.B.200.1 … 127.B.254.254; both are handed out in order and never reused within a data plane.
  */
-import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { releaseLock, tryLock } from '../../lock-file.ts';
 
 const LOCK_DIR = join(tmpdir(), 'control-plane-loopback-leases');
 const FIRST_BLOCK = 16;
 const LAST_BLOCK = 254;
 const SERVICE_FIRST_ROW = 200;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes the lock file of a free block (or of one whose holder died); throws when all are taken. */
 function leaseBlock(): { block: number; release: () => void } {
@@ -30,25 +22,7 @@ function leaseBlock(): { block: number; release: () => void } {
   for (let i = 0; i < count; i++) {
     const block = FIRST_BLOCK + ((start + i) % count);
     const path = join(LOCK_DIR, `127.${block}.lock`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, 'wx');
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        return { block, release: () => rmSync(path, { force: true }) };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      let holder = Number.NaN;
-      try {
-        holder = Number.parseInt(readFileSync(path, 'utf8'), 10);
-      } catch {
-        // Released meanwhile: try again.
-      }
-      // A lock being written has no pid yet; only a dead holder's lock is taken over.
-      if (Number.isNaN(holder) || alive(holder)) break;
-      rmSync(path, { force: true });
-    }
+    if (tryLock(path)) return { block, release: () => releaseLock(path) };
   }
   throw new Error(`no free 127.x.0.0/16 block left under ${LOCK_DIR}`);
 }

@@ -1,5 +1,5 @@
 /**
- * Lock files naming their holder, as test/support/control-plane/data-plane/addresses.ts uses them:
+ * Lock files naming their holder (the data plane's address blocks, the real control planes' indexes):
  * created with O_EXCL, holding JSON whose `pid` is the holder. A dead holder's lock is taken over;
  * the caller first cleans up whatever the dead holder recorded in it.
  */
