@@ -5,10 +5,9 @@
  * has the real kube-apiserver, kube-controller-manager, scheduler, etcd and node agent of test/real,
  * shared by the whole run. Scenarios read and assert through the API only, so both answer alike.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as yaml from 'js-yaml';
 import { inject } from 'vitest';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
@@ -21,17 +20,12 @@ import { kubeconfigForUser } from './kubeconfig.ts';
 
 export interface ClusterUnderTest {
   readonly name: 'local' | 'real';
-  /** The API server's URL and CA. */
-  readonly url: string;
-  readonly ca: string;
   /** A kubeconfig with cluster-admin rights. */
   readonly kubeconfig: string;
   /** A cluster-admin client for reading back what the commands did. */
   readonly kube: KubeClient;
   /** Whether gateway pods run real HAProxy (always on the real control plane). */
   readonly runsHaproxy: boolean;
-  /** A kubeconfig whose user is whoever `token` authenticates as. */
-  kubeconfigWithToken(token: string): string;
   /**
    * A kubeconfig for a user who may read but not write in `namespace`: on the real control plane a
    * ServiceAccount bound to the built-in `view` ClusterRole, with a TokenRequest token; locally a
@@ -67,12 +61,9 @@ const local: ControlPlaneRow = {
     const kube = clientFor(kubeconfig);
     return {
       name: 'local',
-      url: plane.url,
-      ca: plane.ca,
       kubeconfig,
       kube,
       runsHaproxy: haproxy,
-      kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
       readOnlyKubeconfig: async (namespace) => {
         const token = `${READER_TOKEN}-${namespace}`;
         // The Authenticator reads this same object: the user exists from now on.
@@ -92,29 +83,24 @@ const local: ControlPlaneRow = {
   },
 };
 
-const real = ({ kubeconfig, etcd }: { kubeconfig: string; etcd: EtcdConnection }): ControlPlaneRow => ({
+/** What the real run's global setup provides (test/real/global-setup.ts). */
+interface ProvidedPlane {
+  url: string;
+  ca: string;
+  kubeconfig: string;
+  etcd: EtcdConnection;
+}
+
+const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => ({
   name: 'real',
   async connect() {
-    const config = yaml.load(readFileSync(kubeconfig, 'utf8')) as {
-      clusters: Array<{
-        cluster: { server: string; 'certificate-authority-data'?: string; 'certificate-authority'?: string };
-      }>;
-    };
-    const cluster = config.clusters[0]?.cluster;
-    if (!cluster) throw new Error(`${kubeconfig} names no cluster`);
-    const caFile = cluster['certificate-authority'];
-    const ca = caFile
-      ? readFileSync(caFile, 'utf8')
-      : Buffer.from(cluster['certificate-authority-data'] ?? '', 'base64').toString();
-    const plane = { url: cluster.server, ca };
+    const plane = { url, ca };
     const kube = clientFor(kubeconfig);
     return {
       name: 'real',
-      ...plane,
       kubeconfig,
       kube,
       runsHaproxy: true,
-      kubeconfigWithToken: (token) => kubeconfigForUser(plane, { token }),
       readOnlyKubeconfig: async (namespace) => {
         const admin = (...args: string[]) =>
           runExecutable('kubectl', [...args, '-n', namespace], { KUBECONFIG: kubeconfig });
@@ -148,7 +134,7 @@ const real = ({ kubeconfig, etcd }: { kubeconfig: string; etcd: EtcdConnection }
  * (test/real/global-setup.ts), the local one otherwise.
  */
 export function controlPlanes(): ControlPlaneRow[] {
-  const provided = inject('realControlPlane') as { kubeconfig: string; etcd: EtcdConnection } | undefined;
+  const provided = inject('realControlPlane') as ProvidedPlane | undefined;
   return provided ? [real(provided)] : [local];
 }
 
