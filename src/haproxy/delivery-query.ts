@@ -60,3 +60,26 @@ export function selectDeliveries<T extends Delivery>(
   matching.sort((a, b) => b.timeMs - a.timeMs);
   return limit === undefined ? matching : matching.slice(0, limit);
 }
+
+/**
+ * `list` (newest first) with the `arrivals` that are not in it yet, newest first, at most `max`.
+ * `key` names a record: the same log read twice yields the same records, and they appear once.
+ */
+export function mergeNewest<T extends Delivery>(
+  list: readonly T[],
+  arrivals: readonly T[],
+  key: (delivery: T) => string,
+  max = Infinity,
+): T[] {
+  const seen = new Set(list.map(key));
+  const added: T[] = [];
+  for (const delivery of arrivals) {
+    const name = key(delivery);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    added.push(delivery);
+  }
+  if (added.length === 0) return list.length > max ? list.slice(0, max) : [...list];
+  // Stable: records of one millisecond keep the order they were read in, the later one first.
+  return [...added.reverse(), ...list].sort((a, b) => b.timeMs - a.timeMs).slice(0, max);
+}
