@@ -32,6 +32,11 @@ export interface FollowDeliveriesRequest {
   onError: (error: unknown) => void;
   /** Ctrl-C: every stream and watch is closed before followDeliveries resolves. */
   signal: AbortSignal;
+  /**
+   * Records each pod running at the start had already written, read first: at most this many log lines
+   * a pod (default 0: only what is new). Pods that start later are read from their beginning either way.
+   */
+  history?: number;
 }
 
 interface PodObject extends KubeObject {
@@ -68,7 +73,7 @@ export async function followDeliveries(
     try {
       const lines = await kube.openPodLog(
         { name, namespace },
-        { follow: true, ...(fromNow ? { tailLines: 0 } : {}) },
+        { follow: true, ...(fromNow ? { tailLines: request.history ?? 0 } : {}) },
         stop.signal,
       );
       open = true;
