@@ -1,9 +1,11 @@
 /** The status screen as a pure function of the reading, the UI state, the terminal's size and the time. */
 import { Box, Text } from 'ink';
-import { memo } from 'react';
+import { memo, type ReactNode } from 'react';
+import type { ListedDelivery } from '../../services/deliveries.ts';
 import type { GatewayStatus, RouteStatus, WarningEvent } from '../../services/status-model.ts';
 import { ageAt, fit, msUntilAgeChanges, oneLine } from './cells.ts';
-import { clampSelection, STATUS_KEYS, type StatusUiState } from './keys.ts';
+import { DeliveryDetail, RecentDeliveriesPanel, RouteDeliveriesList } from './deliveries-view.tsx';
+import { clampSelection, STATUS_KEYS, type StatusScreen, type StatusUiState } from './keys.ts';
 import { podCells, podColumns, podsTroubleFirst, rolloutNotice, ROUTE_COLUMNS, routeCells } from './rows.ts';
 import { planScreen, routeWindow, type ScreenPlan } from './screen-plan.ts';
 import { Table } from './table.tsx';
@@ -18,31 +20,81 @@ export interface StatusViewProps {
   now: number;
   error?: string;
   message?: string;
+  /** The selected route's newest deliveries; undefined: deliveries are not shown. */
+  recent?: RecentOfRoute | undefined;
+  /** The route whose deliveries are open (d), and the delivery shown in full (Enter). */
+  opened?: OpenedDeliveries | undefined;
+}
+
+export interface RecentOfRoute {
+  deliveries: readonly ListedDelivery[];
+  /** Why there are none: what is wrong, and the fix on a line of its own. */
+  unavailable: string | undefined;
+}
+
+export interface OpenedDeliveries {
+  match: string;
+  deliveries: readonly ListedDelivery[] | undefined;
+  error: string | undefined;
+  detail: ListedDelivery | undefined;
 }
 
 const HEADER_LINES = 2;
 /** A reading older than this is worth a second look: the refresh may be failing. */
 const STALE_AFTER_MS = 30_000;
 
-export function StatusView({ status, state, width, height, now, error, message }: StatusViewProps) {
+export function StatusView({
+  status,
+  state,
+  width,
+  height,
+  now,
+  error,
+  message,
+  recent,
+  opened,
+}: StatusViewProps) {
   const bottomLines = 1 + (message ? 1 : 0) + (error ? 1 : 0);
   const room = Math.max(0, height - (status ? HEADER_LINES : 1) - bottomLines);
+  const screen = opened ? state.screen : 'routes';
+  let body: ReactNode;
+  if (state.help) body = <Help width={width} room={room} />;
+  else if (screen === 'delivery' && opened?.detail)
+    body = <DeliveryDetail delivery={opened.detail} room={room} />;
+  else if (screen !== 'routes' && opened)
+    body = (
+      <RouteDeliveriesList
+        match={opened.match}
+        deliveries={opened.deliveries}
+        error={opened.error}
+        selected={state.deliverySelected}
+        width={width}
+        room={room}
+      />
+    );
+  else if (status)
+    body = (
+      <Sections
+        status={status}
+        selected={state.selected}
+        width={width}
+        room={room}
+        now={now}
+        recent={recent}
+      />
+    );
   return (
     // Only rows can overflow (every line truncates itself); clipping columns too would re-slice every line, every frame.
     <Box flexDirection="column" width={width} maxHeight={height} overflowY="hidden">
       {status ? <Header status={status} now={now} /> : <Text wrap="truncate-end">Reading the gateway…</Text>}
-      {state.help ? (
-        <Help width={width} room={room} />
-      ) : (
-        status && <Sections status={status} selected={state.selected} width={width} room={room} now={now} />
-      )}
+      {body}
       {message ? <Text wrap="truncate-end">{oneLine(message)}</Text> : null}
       {error ? (
         <Text color="red" wrap="truncate-end">
           error: {oneLine(error)}
         </Text>
       ) : null}
-      <Footer help={state.help} />
+      <Footer keys={state.help ? HELP_FOOTER_KEYS : FOOTER_KEYS[screen]} />
     </Box>
   );
 }
@@ -51,13 +103,18 @@ export function StatusView({ status, state, width, height, now, error, message }
  * How long (ms) after `now` the view of `status` would first look different with nothing else
  * changed: when an age on it ticks over, or the reading becomes stale.
  */
-export function msUntilAgesChange(status: GatewayStatus, now: number): number {
+export function msUntilAgesChange(
+  status: GatewayStatus,
+  now: number,
+  deliveries: readonly ListedDelivery[] = [],
+): number {
   const sinceReading = now - Date.parse(status.observedAt);
   return Math.min(
     msUntilAgeChanges(status.observedAt, now),
     sinceReading <= STALE_AFTER_MS ? STALE_AFTER_MS + 1 - sinceReading : Infinity,
     ...status.pods.map((pod) => msUntilAgeChanges(pod.createdAt, now)),
     ...status.events.map((event) => msUntilAgeChanges(event.lastSeen, now)),
+    ...deliveries.map((delivery) => msUntilAgeChanges(delivery.time, now)),
   );
 }
 
@@ -96,21 +153,31 @@ function Header({ status, now }: { status: GatewayStatus; now: number }) {
   );
 }
 
+/** What the deliveries section needs: a row per delivery, or a line for each line of why there are none. */
+function recentRows(recent: RecentOfRoute): { rows: number; table: boolean } {
+  if (recent.deliveries.length > 0) return { rows: recent.deliveries.length, table: true };
+  return { rows: recent.unavailable ? recent.unavailable.split('\n').length : 1, table: false };
+}
+
 interface SectionsProps {
   status: GatewayStatus;
   selected: number;
   width: number;
   room: number;
   now: number;
+  recent: RecentOfRoute | undefined;
 }
 
-function Sections({ status, selected, width, room, now }: SectionsProps) {
+function Sections({ status, selected, width, room, now, recent }: SectionsProps) {
   const rollout = rolloutNotice(status.pods);
+  const selectedRoute = status.routes[clampSelection(selected, status.routes.length)];
+  const shownRecent = selectedRoute ? recent : undefined;
   const plan = planScreen({
     room,
     pods: status.pods.length,
     rolloutLine: rollout !== undefined,
     routes: status.routes.length,
+    deliveries: shownRecent && recentRows(shownRecent),
     events: status.events.length,
     notices: status.notices.length,
   });
@@ -127,6 +194,19 @@ function Sections({ status, selected, width, room, now }: SectionsProps) {
         <>
           {gap}
           <Routes routes={status.routes} rows={plan.routeRows} selected={selected} width={width} />
+        </>
+      ) : null}
+      {plan.deliveryRows > 0 && selectedRoute && shownRecent ? (
+        <>
+          {gap}
+          <RecentDeliveriesPanel
+            match={selectedRoute.match}
+            deliveries={shownRecent.deliveries}
+            unavailable={shownRecent.unavailable}
+            rows={plan.deliveryRows}
+            width={width}
+            now={now}
+          />
         </>
       ) : null}
       {plan.eventRows > 0 ? (
@@ -282,21 +362,34 @@ function Help({ width, room }: { width: number; room: number }) {
   );
 }
 
-const FOOTER_KEYS: readonly [string, string][] = [
-  ['↑↓', 'select'],
-  ['t', 'test'],
-  ['l', 'logs'],
-  ['r', 'refresh'],
-  ['?', 'help'],
-  ['q', 'quit'],
-];
+const FOOTER_KEYS: Record<StatusScreen, readonly [string, string][]> = {
+  routes: [
+    ['↑↓', 'select'],
+    ['t', 'test'],
+    ['l', 'logs'],
+    ['d', 'deliveries'],
+    ['r', 'refresh'],
+    ['?', 'help'],
+    ['q', 'quit'],
+  ],
+  deliveries: [
+    ['↑↓', 'select'],
+    ['Enter', 'details'],
+    ['r', 'read again'],
+    ['d Esc', 'back'],
+    ['q', 'quit'],
+  ],
+  delivery: [
+    ['Esc', 'back'],
+    ['q', 'quit'],
+  ],
+};
 const HELP_FOOTER_KEYS: readonly [string, string][] = [
   ['? Esc', 'close help'],
   ['q', 'quit'],
 ];
 
-function Footer({ help }: { help: boolean }) {
-  const keys = help ? HELP_FOOTER_KEYS : FOOTER_KEYS;
+function Footer({ keys }: { keys: readonly [string, string][] }) {
   return (
     <Text wrap="truncate-end">
       {keys.map(([key, does], index) => (

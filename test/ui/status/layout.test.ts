@@ -104,6 +104,7 @@ describe('planScreen', () => {
     expect(planScreen(content)).toEqual({
       podRows: 2,
       routeRows: 2,
+      deliveryRows: 0,
       eventRows: 0,
       noticeRows: 0,
       gaps: true,

@@ -5,6 +5,7 @@ import type {
   RouteStatus,
   WarningEvent,
 } from '../../../src/services/status-model.ts';
+import type { ListedDelivery } from '../../../src/services/deliveries.ts';
 
 /** Every test measures ages from this moment. */
 export const NOW = Date.parse('2025-06-01T12:00:00Z');
@@ -127,4 +128,33 @@ export function crowdedStatus(): GatewayStatus {
       `not allowed to list events ${LONG}`,
     ],
   });
+}
+
+/** A delivery the gateway recorded `secondsAgo` before NOW, to the route with backend `be_github`. */
+export function delivery(secondsAgo: number, overrides: Partial<ListedDelivery> = {}): ListedDelivery {
+  const timeMs = NOW - secondsAgo * 1000;
+  return {
+    time: new Date(timeMs).toISOString(),
+    timeMs,
+    route: '/github',
+    backend: 'be_github',
+    method: 'POST',
+    path: '/github',
+    status: 202,
+    bytesIn: 7000,
+    bytesOut: 120,
+    timings: { request: 0, queue: 0, connect: 1, response: 11, active: 12, total: 12 },
+    termination: '----',
+    client: '140.82.115.1',
+    peer: '10.244.0.7',
+    provider: 'github',
+    event: 'push',
+    deliveryId: `gh-${secondsAgo}`,
+    hookId: '4211',
+    requestId: undefined,
+    cut: [],
+    pod: 'trigger-gateway-5d9c7f8b6-abcde',
+    target: 'el-github.ci:8080',
+    ...overrides,
+  };
 }

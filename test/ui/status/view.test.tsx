@@ -115,7 +115,7 @@ describe('StatusView shows the reading', () => {
   it('says it is reading before the first reading arrives', () => {
     const frame = frameOf({ status: undefined });
     expect(lines(frame)[0]).toBe('Reading the gateway…');
-    expect(frame).toContain('↑↓ select  t test  l logs  r refresh  ? help  q quit');
+    expect(frame).toContain('↑↓ select  t test  l logs  d deliveries  r refresh  ? help  q quit');
   });
 
   it('heads the screen with context, namespace, public URL, HAProxy version and the reading age', () => {
@@ -249,7 +249,7 @@ describe('StatusView shows the reading', () => {
     expect(lines(frame).slice(-3)).toEqual([
       'testing /github…',
       'error: cannot read pods',
-      '↑↓ select  t test  l logs  r refresh  ? help  q quit',
+      '↑↓ select  t test  l logs  d deliveries  r refresh  ? help  q quit',
     ]);
   });
 });
