@@ -5,6 +5,7 @@ import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
 import { tailBackendLogs } from '../services/backend-logs.ts';
+import { listDeliveries } from '../services/deliveries.ts';
 import { type GatewayLocation, locateGateway } from '../services/gateway.ts';
 import { readGatewayStatus } from '../services/status.ts';
 import type { GatewayStatus, RouteStatus } from '../services/status-model.ts';
@@ -21,7 +22,9 @@ export default class Status extends GatewayCommand<typeof Status> {
 
   static override description = `On a terminal, a live view: the context (and kcp workspace), namespace, public URL and HAProxy version; the gateway pods, ready and running the current config or not; every route with its Service's ready endpoints and HAProxy's own view of the backend (UP/DOWN, sessions, requests, 2xx/4xx/5xx, time since the last request, read through the API server's pod proxy); and recent warning events. Objects are watched, stats polled every --interval.
 
-Keys: ↑/↓ select a route, t sends a test webhook to it, l leaves and follows its backend's logs, r reads the stats now, ? help, q quits.
+Under the routes, the selected route's last deliveries (age, event, delivery ID, status, total time) from the gateway's own records, updated as they arrive.
+
+Keys: ↑/↓ select a route, t sends a test webhook to it, l leaves and follows its backend's logs, d (or Enter) opens all the route's recorded deliveries (Enter on one shows everything recorded about it, d or Esc goes back), r reads the stats now, ? help, q quits.
 
 Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gives the same data to scripts, and --watch prints one line per change instead of the view.`;
 
@@ -81,18 +84,25 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
   private async liveView(kube: KubeClient, location: GatewayLocation, intervalMs: number): Promise<void> {
     // Frames are short-lived garbage V8 would grow its young generation to 128 MiB for; startup's size suffices.
     setFlagsFromString('--semi-space-growth-factor=1');
+    // ink colours through chalk, which ignores NO_COLOR (https://no-color.org) but reads FORCE_COLOR when loaded.
+    if (process.env.NO_COLOR) process.env.FORCE_COLOR = '0';
     // ink and React are loaded only here: every other command starts without them.
     // React is CommonJS: its exports sit on `default` for Node and for the bundle alike.
-    const [{ render }, { default: React }, { StatusApp }, { useGatewayStatus }] = await Promise.all([
-      import('ink'),
-      import('react'),
-      import('../ui/status/app.tsx'),
-      import('../ui/status/use-gateway-status.ts'),
-    ]);
+    const [{ render }, { default: React }, { StatusApp }, { useGatewayStatus }, { useDeliveryFeed }] =
+      await Promise.all([
+        import('ink'),
+        import('react'),
+        import('../ui/status/app.tsx'),
+        import('../ui/status/use-gateway-status.ts'),
+        import('../ui/status/use-delivery-feed.ts'),
+      ]);
     let logsOf: RouteStatus | undefined;
     const app = render(
       React.createElement(StatusApp, {
         useStatus: () => useGatewayStatus(kube, location, intervalMs),
+        useDeliveries: () => useDeliveryFeed(kube, location),
+        loadRouteDeliveries: async (route: RouteStatus) =>
+          (await listDeliveries(kube, location, { filter: { route: route.match } })).deliveries,
         onTest: (route: RouteStatus) => this.testRoute(kube, route),
         onLogs: (route: RouteStatus) => {
           logsOf = route;

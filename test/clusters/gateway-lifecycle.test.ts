@@ -6,7 +6,7 @@
  * log, status, and uninstall down to the namespace. Everything is read back through the API.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Deliveries from '../../src/commands/deliveries.ts';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
@@ -15,7 +15,12 @@ import RouteRemove from '../../src/commands/route/remove.ts';
 import Status from '../../src/commands/status.ts';
 import Test from '../../src/commands/test.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
+import { KubeClient } from '../../src/kube/client.ts';
+import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import type { KubeObject } from '../../src/manifests/types.ts';
+import type { ListedDelivery } from '../../src/services/deliveries.ts';
+import { runDeliveryFeed } from '../../src/services/delivery-feed.ts';
+import { locateGateway } from '../../src/services/gateway.ts';
 import { runCommand, runExecutable } from '../support/cli.ts';
 import { type ClusterUnderTest, controlPlanes, freshNamespace } from '../support/clusters.ts';
 import { eventually } from '../support/eventually.ts';
@@ -209,6 +214,8 @@ describe.each(controlPlanes())('the gateway on the $name control plane', (row) =
 describe.each(controlPlanes())('a delivery on the $name control plane', (row) => {
   let cluster: ClusterUnderTest;
   const ns = freshNamespace('tg-test');
+  let firstDelivery: string | undefined;
+  const WAIT = { timeout: 60_000, interval: 200 };
 
   beforeAll(async () => {
     cluster = await row.connect();
@@ -262,5 +269,48 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
     expect(found.exitCode, found.stderr).toBe(0);
     const [record] = JSON.parse(found.stdout) as Array<{ deliveryId: string; route: string; status: number }>;
     expect(record).toMatchObject({ deliveryId: report.delivery.id, route: '/trigger', status: 200 });
+    firstDelivery = report.delivery.id;
+  });
+
+  it("feeds the live status view: the pods' earlier deliveries first, then each new one as it is recorded", async (context) => {
+    if (!firstDelivery) context.skip('needs the delivery of the test before');
+    const kube = new KubeClient(
+      resolveKubeTarget({ kubeconfig: cluster.kubeconfig, namespace: ns, requestTimeoutMs: 10_000 }),
+    );
+    const seen: ListedDelivery[] = [];
+    const unavailable: Array<string | undefined> = [];
+    const stop = new AbortController();
+    const feed = runDeliveryFeed(kube, await locateGateway(kube), {
+      signal: stop.signal,
+      onBatch: (batch) => seen.push(...batch),
+      onUnavailable: (reason) => unavailable.push(reason),
+    });
+    try {
+      await vi.waitFor(() => expect(seen.map((each) => each.deliveryId)).toContain(firstDelivery), WAIT);
+      const sent = await runCommand(Test, [
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '-n',
+        ns,
+        '/trigger',
+        '-o',
+        'json',
+      ]);
+      expect(sent.exitCode, sent.stderr).toBe(0);
+      const id = (JSON.parse(sent.stdout) as { delivery: { id: string } }).delivery.id;
+      await vi.waitFor(() => expect(seen.map((each) => each.deliveryId)).toContain(id), WAIT);
+      expect(seen.find((each) => each.deliveryId === id)).toMatchObject({
+        route: '/trigger',
+        status: 200,
+        provider: 'github',
+        event: 'push',
+        target: `httpecho.trigger:80`,
+      });
+      expect(unavailable.filter(Boolean)).toEqual([]);
+    } finally {
+      stop.abort();
+      await feed;
+      await kube.close();
+    }
   });
 });

@@ -13,11 +13,18 @@ import Install from '../../src/commands/install.ts';
 import Status from '../../src/commands/status.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import { KubeClient } from '../../src/kube/client.ts';
+import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
+import { runDeliveryFeed } from '../../src/services/delivery-feed.ts';
 import { locateGateway } from '../../src/services/gateway.ts';
 import type { GatewayStatus } from '../../src/services/status-model.ts';
 import { useGatewayStatus } from '../../src/ui/status/use-gateway-status.ts';
 import { pluginPath, runCommand, runExecutable } from '../support/cli.ts';
-import { type ControlPlaneWithDataPlane, startControlPlane } from '../support/control-plane/index.ts';
+import {
+  type ControlPlaneWithDataPlane,
+  type KubeObject,
+  startControlPlane,
+} from '../support/control-plane/index.ts';
+import { postToGateway } from '../support/gateway-traffic.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 
 let plane: ControlPlaneWithDataPlane;
@@ -235,5 +242,90 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
+  });
+
+  it("on a terminal, shows the selected route's deliveries as they arrive; d lists them, Enter shows one", async () => {
+    const child = spawn('script', ['-qfec', 'kubectl trigger-gateway status', '/dev/null'], {
+      env: {
+        PATH: pluginPath(),
+        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
+        KUBECONFIG: kubeconfig,
+        TERM: 'xterm',
+        NO_COLOR: '1',
+        // Room for every section: the deliveries come after the pods and the route.
+        LINES: '50',
+        COLUMNS: '160',
+      },
+    });
+    let screen = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString();
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const WAIT = { timeout: 20_000, interval: 100 };
+    // The text as a user reads it: the terminal's cursor movements removed.
+    // eslint-disable-next-line no-control-regex -- removing terminal escapes is the point
+    const text = () => screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    try {
+      await vi.waitFor(() => expect(text()).toContain('Deliveries to /trigger'), WAIT);
+      const github = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'gh-live-status' };
+      expect(await postToGateway(plane, '/trigger/live', github)).toBe(200);
+      await vi.waitFor(() => expect(text()).toMatch(/github\/push\s+gh-live-status\s+200/), WAIT);
+      child.stdin.write('d');
+      await vi.waitFor(
+        () => expect(text()).toMatch(/Deliveries to \/trigger\s+1 of \d+, newest first/),
+        WAIT,
+      );
+      child.stdin.write('\r');
+      await vi.waitFor(() => expect(text()).toMatch(/Delivery ID:\s+gh-live-status/), WAIT);
+      expect(text()).toMatch(/Backend:\s+httpecho\.trigger:80/);
+      child.stdin.write('q');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(screen).not.toMatch(/TypeError|Error:/);
+    // NO_COLOR: no colour, no bold or dim (SGR sequences); the selection is marked with › instead.
+    expect(screen).not.toMatch(/\u001b\[[0-9;]*m/);
+  });
+
+  it('the delivery feed says why a gateway without the delivery log shows none, and recovers once install adds it', async () => {
+    const configMap = plane.get('configmaps', 'trigger-gateway-haproxy', 'trigger-gateway') as KubeObject & {
+      data: Record<string, string>;
+    };
+    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
+    plane.put({
+      ...configMap,
+      data: { 'haproxy.cfg': (configMap.data['haproxy.cfg'] ?? '').replace(block, '') },
+    });
+    const kube = new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 10_000 }));
+    const stop = new AbortController();
+    let reason: string | undefined;
+    const ids: Array<string | undefined> = [];
+    const feed = runDeliveryFeed(kube, await locateGateway(kube), {
+      signal: stop.signal,
+      retryMs: 100,
+      onBatch: (batch) => ids.push(...batch.map((each) => each.deliveryId)),
+      onUnavailable: (why) => (reason = why),
+    });
+    try {
+      await vi.waitFor(() => expect(reason).toContain('does not record deliveries'), { timeout: 15_000 });
+      expect(reason).toContain('\nfix: kubectl trigger-gateway install -n trigger-gateway');
+      const installed = await runCommand(Install, ['--kubeconfig', kubeconfig, '--with-echo']);
+      expect(installed.exitCode, installed.stderr).toBe(0);
+      await vi.waitFor(() => expect(reason).toBeUndefined(), { timeout: 15_000 });
+      const github = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'gh-after-install' };
+      await vi.waitFor(
+        async () => {
+          expect(await postToGateway(plane, '/trigger/again', github)).toBe(200);
+          expect(ids).toContain('gh-after-install');
+        },
+        { timeout: 30_000, interval: 500 },
+      );
+    } finally {
+      stop.abort();
+      await feed;
+      await kube.close();
+    }
   });
 });
