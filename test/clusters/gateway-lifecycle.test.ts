@@ -24,6 +24,7 @@ import { locateGateway } from '../../src/services/gateway.ts';
 import { runCommand, runExecutable } from '../support/cli.ts';
 import { type ClusterUnderTest, controlPlanes, freshNamespace } from '../support/clusters.ts';
 import { eventually } from '../support/eventually.ts';
+import { followedPods, startFollowing } from '../support/follow-process.ts';
 
 const CONFIG_MAP = 'trigger-gateway-haproxy';
 const CHECKSUM = 'trigger-gateway.dev/config-checksum';
@@ -215,6 +216,7 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
   let cluster: ClusterUnderTest;
   const ns = freshNamespace('tg-test');
   let firstDelivery: string | undefined;
+  const GATEWAY_PODS = 'app.kubernetes.io/name=trigger-gateway,app.kubernetes.io/instance=trigger-gateway';
   const WAIT = { timeout: 60_000, interval: 200 };
 
   beforeAll(async () => {
@@ -311,6 +313,56 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
       stop.abort();
       await feed;
       await kube.close();
+    }
+  });
+
+  it('deliveries --follow follows the new pods of a rollout and prints what they record', async (context) => {
+    if (!firstDelivery) context.skip('needs the gateway of the tests before');
+    const podNames = async () =>
+      (await cluster.kube.list<KubeObject>('v1', 'Pod', { namespace: ns, labelSelector: GATEWAY_PODS }))
+        .filter((pod) => !(pod.metadata as { deletionTimestamp?: string }).deletionTimestamp)
+        .map((pod) => pod.metadata.name)
+        .sort();
+    const following = startFollowing(cluster.kubeconfig, '-n', ns, '-o', 'json');
+    try {
+      const before = await podNames();
+      await vi.waitFor(() => expect([...followedPods(following.stderr())].sort()).toEqual(before), WAIT);
+      const added = await runCommand(RouteAdd, [
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '-n',
+        ns,
+        '/rolled',
+        'httpecho.trigger:80',
+      ]);
+      expect(added.exitCode, added.stderr).toBe(0);
+      const after = await podNames();
+      expect(after.some((name) => before.includes(name))).toBe(false);
+      await vi.waitFor(() => expect([...followedPods(following.stderr())].sort()).toEqual(after), WAIT);
+      const sent = await runCommand(Test, [
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '-n',
+        ns,
+        '/rolled',
+        '-o',
+        'json',
+      ]);
+      expect(sent.exitCode, sent.stderr).toBe(0);
+      const id = (JSON.parse(sent.stdout) as { delivery: { id: string } }).delivery.id;
+      await vi.waitFor(() => expect(following.stdout()).toContain(id), WAIT);
+      const record = following
+        .stdout()
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as ListedDelivery)
+        .find((each) => each.deliveryId === id);
+      expect(record).toMatchObject({ route: '/rolled', status: 200, target: 'httpecho.trigger:80' });
+      expect(after).toContain(record?.pod);
+      following.child.kill('SIGINT');
+      expect(await following.exited).toBe(0);
+    } finally {
+      following.child.kill('SIGKILL');
     }
   });
 });

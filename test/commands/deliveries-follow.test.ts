@@ -3,7 +3,6 @@
  * deliveries appear as they are recorded, filtered, also from the pods a route change rolls out, and
  * Ctrl-C ends it with exit 0. Every wait is on output, with a deadline.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,13 +11,18 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import type { ListedDelivery } from '../../src/services/deliveries.ts';
-import { pluginPath, REPO_ROOT, runCommand } from '../support/cli.ts';
+import { runCommand } from '../support/cli.ts';
 import {
   type ControlPlaneWithDataPlane,
   type KubeObject,
   startControlPlane,
 } from '../support/control-plane/index.ts';
 import { eventually } from '../support/eventually.ts';
+import {
+  followedPods,
+  type Following,
+  startFollowing as startFollowingIn,
+} from '../support/follow-process.ts';
 import { gatewayPods as gatewayPodsOf, postToGateway } from '../support/gateway-traffic.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 
@@ -29,37 +33,9 @@ const gatewayPods = () => gatewayPodsOf(plane);
 const post = (path: string, headers: Record<string, string> = {}, pod?: KubeObject) =>
   postToGateway(plane, path, headers, pod);
 
-interface Following {
-  child: ChildProcessWithoutNullStreams;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `deliveries --follow …` as a user runs it: its own process (bin/run.js, so after `npm run build`), stopped with SIGINT. */
-function startFollowing(...args: string[]): Following {
-  const child = spawn(join(REPO_ROOT, 'bin', 'run.js'), ['deliveries', '--follow', ...args], {
-    env: { ...process.env, PATH: pluginPath(), KUBECONFIG: kubeconfig, NO_COLOR: '1' },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
+const startFollowing = (...args: string[]) => startFollowingIn(kubeconfig, ...args);
 
 const WAIT = { timeout: 60_000, interval: 100 };
-
-/** The pods whose logs are followed now, from the + and - lines on stderr. */
-function followedPods(stderr: string): Set<string> {
-  const pods = new Set<string>();
-  for (const [, change, pod] of stderr.matchAll(/^([+-]) (\S+)$/gm)) {
-    if (change === '+') pods.add(pod ?? '');
-    else pods.delete(pod ?? '');
-  }
-  return pods;
-}
 
 async function followingAll(following: Following): Promise<void> {
   await vi.waitFor(() => {
