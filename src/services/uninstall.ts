@@ -1,4 +1,6 @@
 import type { KubeClient } from '../kube/client.ts';
+import { servedApis } from '../kube/discovery.ts';
+import { resourceType } from '../kube/resources.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
 import { isManagedByUs, type ObjectSummary, OWNED_SELECTOR, refOf, summarize } from './objects.ts';
@@ -6,12 +8,16 @@ import { isManagedByUs, type ObjectSummary, OWNED_SELECTOR, refOf, summarize } f
 /** Namespaced kinds install creates, in the order they are removed (traffic first, config last). */
 const OWNED_KINDS = [
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'ServiceAccount' },
 ];
+
+const OPTIONAL_APIS = ['gateway.networking.k8s.io/v1', 'route.openshift.io/v1'];
 
 /** Kinds whose presence means a namespace holds someone else's work and must be kept. */
 const TENANT_KINDS = [
@@ -67,9 +73,19 @@ export async function uninstallGateway(
 ): Promise<UninstallResult> {
   const namespaces = [...new Set([request.namespace, ...request.extraNamespaces])];
   progress.update(`Looking for trigger-gateway objects in ${namespaces.join(', ')}`);
+  // HTTPRoutes and Routes are looked for only where the cluster serves them (install --expose).
+  const optional = OWNED_KINDS.filter(({ apiVersion }) => OPTIONAL_APIS.includes(apiVersion));
+  const apis = await servedApis(
+    kube,
+    optional.map(({ apiVersion }) => apiVersion),
+  );
+  const kinds = OWNED_KINDS.filter(
+    ({ apiVersion, kind }) =>
+      !OPTIONAL_APIS.includes(apiVersion) || apis.serves(apiVersion, resourceType(apiVersion, kind).resource),
+  );
   const owned: KubeObject[] = [];
   for (const namespace of namespaces) {
-    for (const { apiVersion, kind } of OWNED_KINDS) {
+    for (const { apiVersion, kind } of kinds) {
       owned.push(...(await kube.list(apiVersion, kind, { namespace, labelSelector: OWNED_SELECTOR })));
     }
   }

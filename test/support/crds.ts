@@ -28,7 +28,9 @@ function moduleDir(module: string): string {
 function crdsIn(file: string): KubeObject[] {
   return loadAll(readFileSync(file, 'utf8')).filter(
     (document): document is KubeObject =>
-      typeof document === 'object' && document !== null && (document as KubeObject).kind === 'CustomResourceDefinition',
+      typeof document === 'object' &&
+      document !== null &&
+      (document as KubeObject).kind === 'CustomResourceDefinition',
   );
 }
 
@@ -42,5 +44,7 @@ export function gatewayApiCrds(): KubeObject[] {
 
 /** OpenShift's Route (github.com/openshift/api), as MicroShift installs it. */
 export function openshiftRouteCrds(): KubeObject[] {
-  return crdsIn(join(moduleDir('github.com/openshift/api'), 'route/v1/zz_generated.crd-manifests/routes.crd.yaml'));
+  return crdsIn(
+    join(moduleDir('github.com/openshift/api'), 'route/v1/zz_generated.crd-manifests/routes.crd.yaml'),
+  );
 }

@@ -39,7 +39,9 @@ export function typesOf(crd: KubeObject): ResourceType[] {
       namespaced: spec.scope !== 'Cluster',
       shortNames: strings(names.shortNames),
       categories: strings(names.categories),
-      subresources: Object.keys(field(version, 'subresources')).filter((sub) => sub === 'status' || sub === 'scale'),
+      subresources: Object.keys(field(version, 'subresources')).filter(
+        (sub) => sub === 'status' || sub === 'scale',
+      ),
       nameRule: 'subdomain',
       strategicMerge: false,
       graceful: false,
