@@ -309,7 +309,7 @@ describe('--expose', () => {
       host: 'hooks.example.com',
     });
     expect(kinds(objects)).not.toContain('Ingress');
-    const route = get(objects, 'HTTPRoute', 'trigger-gateway') as KubeObject & {
+    const route = get(objects, 'HTTPRoute', 'trigger-gateway') as unknown as KubeObject & {
       spec: { parentRefs: unknown[]; hostnames: string[]; rules: Array<{ backendRefs: unknown[] }> };
     };
     expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
@@ -322,20 +322,20 @@ describe('--expose', () => {
 
   it('httproute leaves the namespace out of the parentRef for a Gateway in the gateway namespace', () => {
     const objects = render({ expose: 'httproute', gateway: { name: 'eg', namespace: 'trigger-gateway' } });
-    const route = get(objects, 'HTTPRoute') as KubeObject & { spec: { parentRefs: unknown[]; hostnames?: unknown } };
+    const route = get(objects, 'HTTPRoute') as unknown as KubeObject & { spec: { parentRefs: unknown[]; hostnames?: unknown } };
     expect(route.spec.parentRefs).toEqual([{ name: 'eg' }]);
     expect(route.spec.hostnames).toBeUndefined();
   });
 
   it('route renders an OpenShift Route with edge TLS and a redirect, the host only when given', () => {
-    const route = get(render({ expose: 'route' }), 'Route') as KubeObject & {
+    const route = get(render({ expose: 'route' }), 'Route') as unknown as KubeObject & {
       spec: { host?: string; to: unknown; tls: unknown };
     };
     expect(route.apiVersion).toBe('route.openshift.io/v1');
     expect(route.spec.host).toBeUndefined();
     expect(route.spec.to).toEqual({ kind: 'Service', name: 'trigger-gateway' });
     expect(route.spec.tls).toEqual({ termination: 'edge', insecureEdgeTerminationPolicy: 'Redirect' });
-    expect((get(render({ expose: 'route', host: 'hooks.example.com' }), 'Route').spec as { host: string }).host).toBe(
+    expect((get(render({ expose: 'route', host: 'hooks.example.com' }), 'Route').spec as unknown as { host: string }).host).toBe(
       'hooks.example.com',
     );
   });

@@ -55,10 +55,25 @@ export interface ExposureControllers {
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** Conditions equal but for their transition times. */
-const sameConditions = (a: unknown, b: unknown) =>
-  JSON.stringify(a, (key, value: unknown) => (key === 'lastTransitionTime' ? undefined : value)) ===
-  JSON.stringify(b, (key, value: unknown) => (key === 'lastTransitionTime' ? undefined : value));
+/**
+ * Whether two status values say the same, as a controller compares them before writing: ignoring
+ * transition times, fields the API server defaults (a parentRef's group and kind) and key order (the
+ * API server sorts keys), so that a status the server stored is not written again and again.
+ */
+function sameStatus(a: unknown, b: unknown): boolean {
+  const IGNORED = new Set(['lastTransitionTime', 'group', 'kind', 'observedGeneration']);
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (typeof value !== 'object' || value === null) return value;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => !IGNORED.has(key))
+        .sort(([x], [y]) => x.localeCompare(y))
+        .map(([key, inner]) => [key, canonical(inner)]),
+    );
+  };
+  return JSON.stringify(canonical(a ?? null)) === JSON.stringify(canonical(b ?? null));
+}
 
 const condition = (type: string, status: boolean, reason: string, message: string, generation?: unknown) => ({
   type,
@@ -134,7 +149,7 @@ export function startExposureControllers(
           gatewayClass.metadata.generation,
         ),
       ];
-      if (!sameConditions(gatewayClass.status?.conditions, conditions))
+      if (!sameStatus(gatewayClass.status?.conditions, conditions))
         await writeStatus(gatewayClass, 'gatewayclass', { conditions });
     }
     const ours = new Set(classes.map((gatewayClass) => gatewayClass.metadata.name));
@@ -150,8 +165,7 @@ export function startExposureControllers(
         ],
       };
       if (
-        !sameConditions(gateway.status?.conditions, status.conditions) ||
-        JSON.stringify(gateway.status?.addresses) !== JSON.stringify(status.addresses)
+        !sameStatus({ conditions: gateway.status?.conditions, addresses: gateway.status?.addresses }, status)
       )
         await writeStatus(gateway, 'gateway', status);
     }
@@ -227,8 +241,7 @@ export function startExposureControllers(
         (parent) => parent.controllerName !== CONTROLLER_NAME,
       );
       const next = [...others, ...parents];
-      if (!sameConditions(route.status?.parents, next))
-        await writeStatus(route, 'httproute', { parents: next });
+      if (!sameStatus(route.status?.parents, next)) await writeStatus(route, 'httproute', { parents: next });
     }
   };
 
@@ -264,7 +277,7 @@ export function startExposureControllers(
         wildcardPolicy: 'None',
         conditions: [admitted],
       };
-      if (!sameConditions(route.status?.ingress, [entry]))
+      if (!sameStatus(route.status?.ingress, [entry]))
         await writeStatus(route, 'route', { ingress: [entry] });
     }
   };
