@@ -6,6 +6,7 @@
  * CRDs come from the Go module cache (test/support/crds.ts); test/support/exposure-controllers.ts
  * plays the Gateway controller and the OpenShift router.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { dump } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import Status from '../../src/commands/status.ts';
+import Test from '../../src/commands/test.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
 import type { KubeObject } from '../../src/manifests/types.ts';
 import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
@@ -75,6 +77,24 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
       exposure: { kind: string; object?: string; url?: string; note?: string };
     };
   };
+
+  /** kubectl port-forward to the gateway Service of `ns` on a free local port, until closed. */
+  const portForward = (ns: string) =>
+    new Promise<{ port: number; close: () => void }>((resolve, reject) => {
+      const child = spawn(
+        'kubectl',
+        ['port-forward', '-n', ns, 'service/trigger-gateway', '--address', '127.0.0.1', ':80'],
+        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: cluster.kubeconfig } },
+      );
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const port = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output)?.[1];
+        if (port) resolve({ port: Number(port), close: () => child.kill() });
+      });
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.once('exit', (code) => reject(new Error(`kubectl port-forward exited (${code}):\n${output}`)));
+    });
 
   beforeAll(async () => {
     cluster = await row.connect();
@@ -391,6 +411,57 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     expect(refused.stderr).toContain('route first already exposes hooks.example.com');
     await run(Uninstall, ns);
     await kubectl('delete', 'namespace', claimant, '--wait=false');
+  });
+
+  it("test sends through a port-forward, saying why, when nothing exposes the gateway, and to the address of the HTTPRoute's Gateway once one does", async (context) => {
+    if (!cluster.runsHaproxy) context.skip('the gateway pods run real HAProxy only where it is installed');
+    const ns = freshNamespace('tg-address');
+    const sendTest = async () => {
+      const sent = await run(Test, ns, '/trigger', '-o', 'json');
+      expect(sent.exitCode, sent.stderr).toBe(0);
+      return JSON.parse(sent.stdout) as { via: string; viaReason?: string; url: string; status: number };
+    };
+    const hidden = await run(Install, ns, '--with-echo', '--expose', 'none', '--timeout', '2m');
+    expect(hidden.exitCode, hidden.stderr).toBe(0);
+    expect(await sendTest()).toMatchObject({
+      via: 'port-forward',
+      viaReason: expect.stringContaining('no Ingress, HTTPRoute or Route exposes the gateway') as unknown,
+      status: 200,
+    });
+
+    // The Gateway's data plane, here: kubectl port-forward to the gateway Service, at the address and
+    // port the Gateway asks for and its controller reports.
+    const forward = await portForward(ns);
+    try {
+      const forwarded = gateway('forwarded', [
+        http({ port: forward.port, allowedRoutes: { namespaces: { from: 'All' } } }),
+      ]);
+      await applyObjects([
+        { ...forwarded, spec: { ...forwarded.spec, addresses: [{ type: 'IPAddress', value: '127.0.0.1' }] } },
+      ]);
+      const exposed = await run(
+        Install,
+        ns,
+        '--with-echo',
+        '--expose',
+        'httproute',
+        '--gateway',
+        `forwarded.${gatewayNs}`,
+        '--timeout',
+        '2m',
+      );
+      expect(exposed.exitCode, exposed.stderr).toBe(0);
+      expect(exposed.stdout).toContain(`: http://127.0.0.1:${forward.port}/`);
+      expect(await sendTest()).toMatchObject({
+        via: 'httproute',
+        url: `http://127.0.0.1:${forward.port}/trigger`,
+        status: 200,
+      });
+    } finally {
+      forward.close();
+      // The echo backend in namespace trigger is shared with other suites: only this namespace goes.
+      await kubectl('delete', 'namespace', ns, '--wait=false');
+    }
   });
 
   it('options that do not fit the kind are usage errors, before any request', async () => {

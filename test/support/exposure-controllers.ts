@@ -157,8 +157,12 @@ export function startExposureControllers(
       ours.has(String(gateway.spec?.gatewayClassName)),
     );
     for (const gateway of gateways) {
+      // Addresses the Gateway asks for (spec.addresses), as controllers honour them; else the default.
+      const requested = (gateway.spec?.addresses ?? []) as Array<{ type?: string; value: string }>;
       const status = {
-        addresses: [{ type: 'IPAddress', value: gatewayAddress }],
+        addresses: requested.length
+          ? requested.map(({ type = 'IPAddress', value }) => ({ type, value }))
+          : [{ type: 'IPAddress', value: gatewayAddress }],
         conditions: [
           condition('Accepted', true, 'Accepted', 'accepted', gateway.metadata.generation),
           condition('Programmed', true, 'Programmed', 'programmed', gateway.metadata.generation),
