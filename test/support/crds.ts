@@ -15,11 +15,19 @@ const GO = ['/usr/local/go/bin/go', 'go'].find((go) => go === 'go' || existsSync
 
 /** Where a module pinned in test/real/crds/go.mod is unpacked. */
 function moduleDir(module: string): string {
-  const output = execFileSync(GO, ['mod', 'download', '-json', module], {
-    cwd: CRDS_MODULE,
-    encoding: 'utf8',
-    env: { ...process.env, GOFLAGS: '-mod=mod' },
-  });
+  let output: string;
+  try {
+    output = execFileSync(GO, ['mod', 'download', '-json', module], { cwd: CRDS_MODULE, encoding: 'utf8' });
+  } catch (error) {
+    const stdout = (error as { stdout?: string }).stdout;
+    if (!stdout) {
+      throw new Error(
+        `the --expose tests read ${module}'s CRDs from the Go module cache, and \`go mod download\` failed in ${CRDS_MODULE}: ${String(error)}; install Go 1.26 or later (or run .ci/run)`,
+        { cause: error },
+      );
+    }
+    output = stdout;
+  }
   const { Dir, Error: failure } = JSON.parse(output) as { Dir?: string; Error?: string };
   if (!Dir) throw new Error(`go mod download ${module}: ${failure ?? 'no directory'}`);
   return Dir;
