@@ -6,8 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { servedApis } from '../kube/discovery.ts';
-import { resourceType } from '../kube/resources.ts';
+import { apiStatusOf } from '../kube/errors.ts';
 import { EXPOSE_OBJECT } from '../manifests/render.ts';
 import type { ExposeKind, GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
@@ -34,17 +33,6 @@ const INSTANCE_SELECTOR = `${OWNED_SELECTOR},app.kubernetes.io/instance=trigger-
 const EXPOSED_KINDS = Object.entries(EXPOSE_OBJECT) as Array<
   [Exclude<ExposeKind, 'none'>, { apiVersion: string; kind: string }]
 >;
-
-/** Which exposure kinds the cluster serves (one discovery round). */
-async function servedExposureKinds(kube: KubeClient): Promise<typeof EXPOSED_KINDS> {
-  const apis = await servedApis(
-    kube,
-    EXPOSED_KINDS.map(([, type]) => type.apiVersion),
-  );
-  return EXPOSED_KINDS.filter(([, type]) =>
-    apis.serves(type.apiVersion, resourceType(type.apiVersion, type.kind).resource),
-  );
-}
 
 /** The labels the route's namespace has, or will have when install creates it. */
 async function namespaceLabels(kube: KubeClient, namespace: KubeObject): Promise<Record<string, string>> {
@@ -111,8 +99,9 @@ export async function removeOtherExposures(
   keep: ExposeKind,
 ): Promise<ObjectSummary[]> {
   const removed: ObjectSummary[] = [];
-  for (const [kind, type] of await servedExposureKinds(kube)) {
+  for (const [kind, type] of EXPOSED_KINDS) {
     if (kind === keep) continue;
+    // A kind the cluster does not serve lists as empty.
     const ours = await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR });
     for (const object of ours) if (await kube.delete(refOf(object))) removed.push(summarize(object));
   }
@@ -254,11 +243,21 @@ export async function waitForExposure(
   );
 }
 
+/** Our objects of one exposure kind; none where it is not served, or where the user may not list it. */
+async function listOurs(kube: KubeClient, type: { apiVersion: string; kind: string }, namespace: string) {
+  try {
+    return await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR });
+  } catch (error) {
+    // A user with the built-in view role may read Ingresses but not HTTPRoutes or Routes.
+    if (apiStatusOf(error)?.code === 403 && type.kind !== 'Ingress') return [];
+    throw error;
+  }
+}
+
 /** Reads how the gateway in `namespace` is reached: its Ingress, HTTPRoute or Route, whichever is ours. */
 export async function readPublicAddress(kube: KubeClient, namespace: string): Promise<PublicAddress> {
-  for (const [kind, type] of await servedExposureKinds(kube)) {
-    const ours = await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR });
-    const object = ours[0];
+  for (const [kind, type] of EXPOSED_KINDS) {
+    const object = (await listOurs(kube, type, namespace))[0];
     if (!object) continue;
     if (kind === 'ingress') return ingressAddress(object as IngressObject);
     if (kind === 'route') return openShiftRouteAddress(object as OpenShiftRouteObject);

@@ -7,7 +7,12 @@ import { clientFor } from '../kcp/workspace-object.ts';
 import { type EnsuredWorkspace, ensureWorkspace } from '../kcp/workspaces.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { waitForRollout } from '../kube/rollout.ts';
-import { CONFIG_KEY, loadBundledManifests, renderGatewayManifests } from '../manifests/render.ts';
+import {
+  CONFIG_KEY,
+  EXPOSE_OBJECT,
+  loadBundledManifests,
+  renderGatewayManifests,
+} from '../manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
 import { checkServedApis } from './api-check.ts';
@@ -280,7 +285,10 @@ async function applyGateway(
   return result;
 }
 
-const isExposure = (object: KubeObject) => ['Ingress', 'HTTPRoute', 'Route'].includes(object.kind);
+const isExposure = (object: KubeObject) =>
+  Object.values(EXPOSE_OBJECT).some(
+    (type) => type.apiVersion === object.apiVersion && type.kind === object.kind,
+  );
 
 /** What install knows about the exposure right after applying it, before any controller has answered. */
 function exposureBeforeWait(options: GatewayOptions, applied: KubeObject | undefined): ExposureReport {

@@ -1,12 +1,11 @@
 import type { KubeClient } from '../kube/client.ts';
-import { servedApis } from '../kube/discovery.ts';
-import { resourceType } from '../kube/resources.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
 import { isManagedByUs, type ObjectSummary, OWNED_SELECTOR, refOf, summarize } from './objects.ts';
 
 /** Namespaced kinds install creates, in the order they are removed (traffic first, config last). */
 const OWNED_KINDS = [
+  // Whichever install --expose made; a kind the cluster does not serve lists as empty.
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
   { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
   { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
@@ -17,8 +16,6 @@ const OWNED_KINDS = [
   { apiVersion: 'v1', kind: 'ServiceAccount' },
 ];
 
-const OPTIONAL_APIS = ['gateway.networking.k8s.io/v1', 'route.openshift.io/v1'];
-
 /** Kinds whose presence means a namespace holds someone else's work and must be kept. */
 const TENANT_KINDS = [
   { apiVersion: 'apps/v1', kind: 'Deployment' },
@@ -26,6 +23,8 @@ const TENANT_KINDS = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
   { apiVersion: 'triggers.tekton.dev/v1beta1', kind: 'EventListener' },
 ];
 
@@ -73,19 +72,9 @@ export async function uninstallGateway(
 ): Promise<UninstallResult> {
   const namespaces = [...new Set([request.namespace, ...request.extraNamespaces])];
   progress.update(`Looking for trigger-gateway objects in ${namespaces.join(', ')}`);
-  // HTTPRoutes and Routes are looked for only where the cluster serves them (install --expose).
-  const optional = OWNED_KINDS.filter(({ apiVersion }) => OPTIONAL_APIS.includes(apiVersion));
-  const apis = await servedApis(
-    kube,
-    optional.map(({ apiVersion }) => apiVersion),
-  );
-  const kinds = OWNED_KINDS.filter(
-    ({ apiVersion, kind }) =>
-      !OPTIONAL_APIS.includes(apiVersion) || apis.serves(apiVersion, resourceType(apiVersion, kind).resource),
-  );
   const owned: KubeObject[] = [];
   for (const namespace of namespaces) {
-    for (const { apiVersion, kind } of kinds) {
+    for (const { apiVersion, kind } of OWNED_KINDS) {
       owned.push(...(await kube.list(apiVersion, kind, { namespace, labelSelector: OWNED_SELECTOR })));
     }
   }

@@ -464,6 +464,27 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     }
   });
 
+  it("uninstall keeps a namespace it created when someone else's HTTPRoute is in it", async () => {
+    const ns = freshNamespace('tg-tenant');
+    const installed = await run(Install, ns, '--expose', 'none', '--no-wait');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    await applyObjects([
+      {
+        apiVersion: GATEWAY_API,
+        kind: 'HTTPRoute',
+        metadata: { name: 'someone-elses', namespace: ns },
+        spec: { parentRefs: [{ name: 'nowhere' }] },
+      },
+    ]);
+    const removed = await run(Uninstall, ns);
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain(
+      `Kept namespace ${ns}: it holds objects trigger-gateway did not create: httproute.gateway.networking.k8s.io/someone-elses`,
+    );
+    expect(await read(GATEWAY_API, 'HTTPRoute', 'someone-elses', ns)).toBeDefined();
+    await kubectl('delete', 'namespace', ns, '--wait=false');
+  });
+
   it('options that do not fit the kind are usage errors, before any request', async () => {
     const ns = freshNamespace('tg-usage');
     for (const [args, message] of [
