@@ -177,10 +177,7 @@ function routeVerdict(route: OpenShiftRouteObject): ExposureReport | undefined {
     .find(({ condition }) => condition.type === 'Admitted' && condition.status === 'False');
   if (!refusal) return undefined;
   throw new GatewayError(
-    `router ${refusal.entry.routerName ?? ''} did not admit the Route: ${refusal.condition.reason ?? 'no reason given'}`.replace(
-      '  ',
-      ' ',
-    ),
+    `${refusal.entry.routerName ? `router ${refusal.entry.routerName}` : 'the router'} did not admit the Route: ${refusal.condition.reason ?? 'no reason given'}`,
     {
       why: refusal.condition.message ?? describeConditions(refusal.entry.conditions ?? []),
       next: [`kubectl -n ${route.metadata.namespace} get route ${route.metadata.name} -o yaml`],
