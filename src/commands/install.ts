@@ -6,19 +6,33 @@ import { parseExportRef } from '../kcp/bindings.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
 import { validateGatewayOptions } from '../manifests/options.ts';
 import { DEFAULT_GATEWAY_OPTIONS, InvalidOptionError } from '../manifests/render.ts';
-import type { GatewayOptions } from '../manifests/types.ts';
+import { EXPOSE_KINDS, type ExposeKind, type GatewayOptions, type GatewayRef } from '../manifests/types.ts';
 import { installGateway, renderInstall } from '../services/install.ts';
 import { renderInstallResult } from '../ui/install-text.ts';
 
 /** The flag a user typed for each option, so that errors name it. */
 const FLAG_OF_OPTION: Record<string, string> = {
   namespace: '--namespace',
+  expose: '--expose',
+  gateway: '--gateway',
+  section: '--section',
   host: '--host',
   ingressClass: '--ingress-class',
   tlsSecret: '--tls-secret',
   image: '--image',
   replicas: '--replicas',
 };
+
+/** `NAME` or `NAME.NAMESPACE`: a namespace has no dots, so the last one separates it. */
+function parseGatewayRef(value: string, section: string | undefined): GatewayRef {
+  const dot = value.lastIndexOf('.');
+  const [name, namespace] = dot < 0 ? [value, undefined] : [value.slice(0, dot), value.slice(dot + 1)];
+  return {
+    name,
+    ...(namespace !== undefined ? { namespace } : {}),
+    ...(section !== undefined ? { section } : {}),
+  };
+}
 
 /** Fails on a bad option before any cluster is asked anything. */
 function checkOptions(options: GatewayOptions): void {
@@ -36,6 +50,8 @@ export default class Install extends GatewayCommand<typeof Install> {
 
   static override description = `Applies the bundled gateway (HAProxy Deployment, its ConfigMap, Services, PodDisruptionBudget and Ingress) with server-side apply, then waits for the rollout.
 
+--expose picks how the gateway is reached: an Ingress (default), an HTTPRoute attached to an existing Gateway (--gateway; install waits for the Gateway's controller to accept it), an OpenShift Route (install waits for a router to admit it and reports its host), or none (test and status use a port-forward). Changing --expose on a re-install removes the object of the old kind that install created, and nothing else.
+
 Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was.`;
 
   static override examples = [
@@ -47,6 +63,15 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       description: 'Expose it on a host name with TLS through the nginx ingress class',
       command:
         '<%= config.bin %> <%= command.id %> --host hooks.example.com --tls-secret hooks-tls --ingress-class nginx',
+    },
+    {
+      description: 'Expose it through an existing Gateway API Gateway (eg in namespace envoy-gateway-system)',
+      command:
+        '<%= config.bin %> <%= command.id %> --expose httproute --gateway eg.envoy-gateway-system --host hooks.example.com',
+    },
+    {
+      description: 'OpenShift: expose it with a Route (edge TLS; the router assigns a host)',
+      command: '<%= config.bin %> <%= command.id %> --expose route',
     },
     {
       description: 'Also deploy the httpecho backend and route /trigger to it',
@@ -64,11 +89,27 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
   ];
 
   static override flags = {
-    host: Flags.string({ summary: 'Host name the Ingress answers for (default: any host).' }),
+    expose: Flags.string({
+      summary:
+        'How the gateway is reached: an Ingress, a Gateway API HTTPRoute, an OpenShift Route, or none.',
+      options: [...EXPOSE_KINDS],
+      default: DEFAULT_GATEWAY_OPTIONS.expose,
+    }),
+    host: Flags.string({
+      summary:
+        'Host name the Ingress, HTTPRoute or Route answers for (default: any host; a Route gets one from the router).',
+    }),
     'ingress-class': Flags.string({ summary: 'IngressClass to use (default: the cluster default).' }),
     'tls-secret': Flags.string({
-      summary: 'Secret holding the TLS certificate for --host.',
-      dependsOn: ['host'],
+      summary: 'Secret holding the TLS certificate for --host (Ingress only).',
+    }),
+    gateway: Flags.string({
+      summary: 'The Gateway an HTTPRoute attaches to, NAME or NAME.NAMESPACE (--expose httproute).',
+    }),
+    section: Flags.string({
+      summary:
+        'The Gateway listener to attach to (its sectionName; default: any listener that allows the route).',
+      dependsOn: ['gateway'],
     }),
     image: Flags.string({ summary: 'HAProxy image to run.', default: DEFAULT_GATEWAY_OPTIONS.image }),
     replicas: Flags.integer({
@@ -102,6 +143,8 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     const options: GatewayOptions = {
       ...DEFAULT_GATEWAY_OPTIONS,
       namespace: this.namespaceOffline(),
+      expose: flags.expose as ExposeKind,
+      gateway: flags.gateway === undefined ? undefined : parseGatewayRef(flags.gateway, flags.section),
       host: flags.host,
       ingressClass: flags['ingress-class'],
       tlsSecret: flags['tls-secret'],

@@ -25,6 +25,15 @@ const RESOURCE_TYPES: ResourceType[] = [
     resource: 'poddisruptionbudgets',
     namespaced: true,
   },
+  // How the gateway is exposed besides an Ingress: Gateway API and OpenShift (install --expose).
+  {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    resource: 'httproutes',
+    namespaced: true,
+  },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', resource: 'gateways', namespaced: true },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route', resource: 'routes', namespaced: true },
   // kcp: workspaces are children of the workspace that holds them; bindings bring APIs into one.
   { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', resource: 'workspaces', namespaced: false },
   { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', resource: 'apibindings', namespaced: false },

@@ -3,7 +3,7 @@
  * of a server-side validation error halfway through an install.
  */
 import { ExitCode, GatewayError } from '../errors.ts';
-import type { GatewayOptions } from './types.ts';
+import { EXPOSE_KINDS, type GatewayOptions } from './types.ts';
 
 export const MIN_REPLICAS = 1;
 export const MAX_REPLICAS = 20;
@@ -44,6 +44,91 @@ function quoted(value: string): string {
   return JSON.stringify(value);
 }
 
+/** The options that only make sense for some --expose kinds, and the Gateway reference. */
+function validateExposure(options: GatewayOptions): void {
+  const { expose, gateway } = options;
+  if (!(EXPOSE_KINDS as readonly string[]).includes(expose)) {
+    throw new InvalidOptionError(
+      'expose',
+      `invalid exposure ${quoted(expose)}`,
+      `expose is one of ${EXPOSE_KINDS.join(', ')}`,
+    );
+  }
+  if (options.ingressClass !== undefined && expose !== 'ingress') {
+    throw new InvalidOptionError(
+      'ingressClass',
+      `an ingress class does not apply to --expose ${expose}`,
+      expose === 'httproute'
+        ? 'the Gateway named by --gateway decides which controller serves the route; drop --ingress-class'
+        : 'drop --ingress-class, or expose through an Ingress: --expose ingress',
+    );
+  }
+  if (expose === 'httproute') {
+    if (!gateway) {
+      throw new InvalidOptionError(
+        'gateway',
+        'an HTTPRoute needs a Gateway to attach to',
+        'name it: --gateway NAME[.NAMESPACE], e.g. --gateway eg.envoy-gateway-system; list them with: kubectl get gateways -A',
+      );
+    }
+    for (const [part, value] of [
+      ['name', gateway.name],
+      ['namespace', gateway.namespace],
+    ] as const) {
+      const valid =
+        value === undefined || (part === 'name' ? isDns1123Subdomain(value) : isDns1123Label(value));
+      if (!valid) {
+        throw new InvalidOptionError(
+          'gateway',
+          `invalid Gateway ${part} ${quoted(value ?? '')}`,
+          'a Gateway is named NAME or NAME.NAMESPACE, lowercase letters, digits and "-", e.g. eg.envoy-gateway-system',
+        );
+      }
+    }
+    if (gateway.section !== undefined && !isDns1123Subdomain(gateway.section)) {
+      throw new InvalidOptionError(
+        'section',
+        `invalid listener name ${quoted(gateway.section)}`,
+        "a listener name is lowercase letters, digits, \"-\" and \".\", e.g. https; list them with: kubectl get gateway NAME -o jsonpath='{.spec.listeners[*].name}'",
+      );
+    }
+    if (options.tlsSecret !== undefined) {
+      throw new InvalidOptionError(
+        'tlsSecret',
+        'an HTTPRoute carries no certificate',
+        "TLS belongs to the Gateway's listener: set the certificate there (spec.listeners[].tls.certificateRefs) and drop --tls-secret",
+      );
+    }
+  } else if (gateway) {
+    throw new InvalidOptionError(
+      'gateway',
+      `a Gateway does not apply to --expose ${expose}`,
+      'attach to a Gateway with --expose httproute --gateway NAME[.NAMESPACE]',
+    );
+  }
+  if (expose === 'route' && options.tlsSecret !== undefined) {
+    throw new InvalidOptionError(
+      'tlsSecret',
+      'an OpenShift Route does not take its certificate from a Secret name',
+      "without --tls-secret the router's default certificate serves the Route (edge TLS); for your own, put the PEM certificate and key in the Route's spec.tls.certificate and spec.tls.key (oc create route edge --cert --key), or name the Secret in spec.tls.externalCertificate (OpenShift 4.16+)",
+    );
+  }
+  if (expose === 'none') {
+    for (const [option, value] of [
+      ['host', options.host],
+      ['tlsSecret', options.tlsSecret],
+    ] as const) {
+      if (value !== undefined) {
+        throw new InvalidOptionError(
+          option,
+          'nothing exposes the gateway with --expose none',
+          'drop it, or pick how the gateway is reached: --expose ingress, httproute or route',
+        );
+      }
+    }
+  }
+}
+
 /** Throws InvalidOptionError for the first option Kubernetes or the gateway would refuse. */
 export function validateGatewayOptions(options: GatewayOptions): void {
   if (!isDns1123Label(options.namespace)) {
@@ -53,6 +138,7 @@ export function validateGatewayOptions(options: GatewayOptions): void {
       'a namespace is at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit, e.g. trigger-gateway',
     );
   }
+  validateExposure(options);
   if (options.host !== undefined && !isIngressHost(options.host)) {
     throw new InvalidOptionError(
       'host',

@@ -9,16 +9,27 @@ import { configChecksum, GATEWAY_NAME } from '../haproxy/gateway-config.ts';
 import { addRoute, listRoutes, type RouteSpec, sameMatch } from '../haproxy/routes.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { validateGatewayOptions } from './options.ts';
-import type { GatewayOptions, KubeObject } from './types.ts';
+import type { ExposeKind, GatewayOptions, KubeObject } from './types.ts';
 
 export { InvalidOptionError } from './options.ts';
 export { DEFAULT_GATEWAY_OPTIONS } from './types.ts';
 
-/** The YAML under manifests/: the gateway objects, and the optional echo backend's. In file order. */
+/**
+ * The YAML under manifests/: the gateway objects, the optional echo backend's, and the optional
+ * exposure objects that replace the Ingress (manifests/expose/, one file per kind). In file order.
+ */
 export interface BundledManifests {
   gateway: KubeObject[];
   echo: KubeObject[];
+  expose: KubeObject[];
 }
+
+/** The kind of object each --expose choice stands for. */
+export const EXPOSE_OBJECT: Record<Exclude<ExposeKind, 'none'>, { apiVersion: string; kind: string }> = {
+  ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  httproute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  route: { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
+};
 
 export const CONFIG_MAP_NAME = 'trigger-gateway-haproxy';
 export const CONFIG_KEY = 'haproxy.cfg';
@@ -62,9 +73,13 @@ function loadDirectory(dir: string): KubeObject[] {
   );
 }
 
-/** Reads manifests/*.yaml and manifests/echo/*.yaml, in file-name order. */
+/** Reads manifests/*.yaml, manifests/echo/*.yaml and manifests/expose/*.yaml, in file-name order. */
 export function loadBundledManifests(dir: string = BUNDLED_DIR): BundledManifests {
-  return { gateway: loadDirectory(dir), echo: loadDirectory(join(dir, 'echo')) };
+  return {
+    gateway: loadDirectory(dir),
+    echo: loadDirectory(join(dir, 'echo')),
+    expose: loadDirectory(join(dir, 'expose')),
+  };
 }
 
 function find(objects: KubeObject[], kind: string, name?: string): KubeObject {
@@ -115,6 +130,41 @@ function renderIngress(ingress: KubeObject, options: GatewayOptions): void {
   }
 }
 
+function renderHttpRoute(route: KubeObject, options: GatewayOptions): void {
+  const spec = record(route, 'spec');
+  const gateway = options.gateway;
+  if (!gateway) throw new Error('an HTTPRoute is rendered for a Gateway: options.gateway is missing');
+  spec.parentRefs = [
+    {
+      name: gateway.name,
+      ...(gateway.namespace !== undefined && gateway.namespace !== options.namespace
+        ? { namespace: gateway.namespace }
+        : {}),
+      ...(gateway.section !== undefined ? { sectionName: gateway.section } : {}),
+    },
+  ];
+  if (options.host !== undefined) spec.hostnames = [options.host];
+}
+
+function renderOpenShiftRoute(route: KubeObject, options: GatewayOptions): void {
+  if (options.host !== undefined) record(route, 'spec').host = options.host;
+}
+
+/** The object that exposes the gateway, rendered for the options; none for --expose none. */
+function renderExposure(gateway: KubeObject[], bundle: BundledManifests, options: GatewayOptions): KubeObject[] {
+  if (options.expose === 'none') return [];
+  if (options.expose === 'ingress') {
+    const ingress = find(gateway, 'Ingress', GATEWAY_NAME);
+    renderIngress(ingress, options);
+    return [ingress];
+  }
+  const object = structuredClone(find(bundle.expose, EXPOSE_OBJECT[options.expose].kind, GATEWAY_NAME));
+  object.metadata.namespace = options.namespace;
+  if (options.expose === 'httproute') renderHttpRoute(object, options);
+  else renderOpenShiftRoute(object, options);
+  return [object];
+}
+
 /** The live (or bundled) config, with the echo route added when asked for and not there yet. */
 function configToRender(cfg: string, withEcho: boolean): string {
   if (!withEcho || listRoutes(cfg).some((route) => sameMatch(route.match, ECHO_ROUTE.match))) return cfg;
@@ -122,8 +172,8 @@ function configToRender(cfg: string, withEcho: boolean): string {
 }
 
 /**
- * The objects to apply, in a stable order (Namespace, ServiceAccount, ConfigMap, …, Ingress, then the
- * echo backend's). `live.haproxyCfg`, the config already in the cluster, is kept byte for byte (only the echo route is
+ * The objects to apply, in a stable order (Namespace, ServiceAccount, ConfigMap, …, the exposure
+ * object (an Ingress, an HTTPRoute or a Route, per options.expose; none for none), then the echo backend's). `live.haproxyCfg`, the config already in the cluster, is kept byte for byte (only the echo route is
  * added to it, with `withEcho`, when missing, and its delivery log block brought up to the bundled one) so a re-install never loses routes or hand edits; the checksum annotation always matches the config
  * rendered. Throws InvalidOptionError on options Kubernetes would refuse.
  */
@@ -150,9 +200,9 @@ export function renderGatewayManifests(
   data[CONFIG_KEY] = cfg;
 
   renderDeployment(find(gateway, 'Deployment', GATEWAY_NAME), options, cfg);
-  renderIngress(find(gateway, 'Ingress', GATEWAY_NAME), options);
+  const exposure = renderExposure(gateway, bundle, options);
 
-  const objects = [...gateway, ...echo];
+  const objects = [...gateway.filter((object) => object.kind !== 'Ingress'), ...exposure, ...echo];
   for (const object of objects) setVersionLabel(object, options.version);
   return objects;
 }

@@ -21,11 +21,27 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/** How the gateway is reached from outside the cluster (install --expose). */
+export const EXPOSE_KINDS = ['ingress', 'httproute', 'route', 'none'] as const;
+export type ExposeKind = (typeof EXPOSE_KINDS)[number];
+
+/** The Gateway (Gateway API) an HTTPRoute attaches to; its namespace defaults to the route's own. */
+export interface GatewayRef {
+  name: string;
+  namespace?: string | undefined;
+  /** A listener of that Gateway (parentRefs[].sectionName); any listener that allows the route when unset. */
+  section?: string | undefined;
+}
+
 /** What `install` lets a user choose about the bundled gateway. */
 export interface GatewayOptions {
+  /** The object that exposes the gateway: an Ingress (default), an HTTPRoute, an OpenShift Route, or none. */
+  expose: ExposeKind;
+  /** With expose httproute: the Gateway to attach to. */
+  gateway?: GatewayRef | undefined;
   /** Namespace of every gateway object (the echo backend always lives in `trigger`). */
   namespace: string;
-  /** Host the Ingress answers for; any host when unset. `*.example.com` is allowed. */
+  /** Host the Ingress (or HTTPRoute, or Route) answers for; any host when unset. `*.example.com` is allowed. */
   host?: string;
   /** IngressClass name; the cluster's default class when unset. */
   ingressClass?: string;
@@ -50,6 +66,7 @@ function packageVersion(): string {
 
 export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
   namespace: 'trigger-gateway',
+  expose: 'ingress',
   // The current HAProxy LTS branch; the config only uses directives valid from 2.6 on.
   image: 'docker.io/library/haproxy:3.2',
   replicas: 2,

@@ -19,6 +19,25 @@ function joinWords(words: string[]): string {
   return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)}`;
 }
 
+/** The APIs install --expose may need besides the built-in ones, and how a cluster gets them. */
+const EXPOSURE_APIS: Record<string, { api: string; why: string; next: string[] }> = {
+  'httproutes.gateway.networking.k8s.io': {
+    api: 'HTTPRoutes (gateway.networking.k8s.io/v1)',
+    why: '--expose httproute creates a Gateway API HTTPRoute, and the Gateway API CRDs are not installed here',
+    next: [
+      'install the Gateway API CRDs: kubectl apply --server-side -f https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.6.3/standard-install.yaml (a Gateway controller such as Envoy Gateway, Istio or Cilium usually brings them)',
+      'or expose the gateway another way: --expose ingress, route or none',
+    ],
+  },
+  'routes.route.openshift.io': {
+    api: 'Routes (route.openshift.io/v1)',
+    why: '--expose route creates an OpenShift Route, which only OpenShift, OKD and MicroShift serve',
+    next: [
+      'run it against an OpenShift cluster, or expose the gateway another way: --expose ingress, httproute or none',
+    ],
+  },
+};
+
 /** `rerun`: the install command line as the user would repeat it, for the hint to add --bind. */
 export async function checkServedApis(kube: KubeClient, objects: KubeObject[], rerun: string): Promise<void> {
   const needed = new Map<string, { apiVersion: string; resource: string }>();
@@ -52,6 +71,14 @@ export async function checkServedApis(kube: KubeClient, objects: KubeObject[], r
         `bind an APIExport that provides them: ${rerun} --bind PATH:EXPORT, e.g. --bind root:compute:kubernetes`,
         'ask your kcp admins which export that is: kubectl get apiexports, in the workspace that provides them',
       ],
+      exitCode: ExitCode.clusterState,
+    });
+  }
+  const exposure = missing.map((name) => EXPOSURE_APIS[name]).find((api) => api !== undefined);
+  if (exposure) {
+    throw new GatewayError(`the cluster does not serve ${exposure.api}`, {
+      why: exposure.why,
+      next: [...exposure.next, `kubectl --context ${kube.target.contextName} api-resources`],
       exitCode: ExitCode.clusterState,
     });
   }

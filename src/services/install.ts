@@ -7,13 +7,25 @@ import { clientFor } from '../kcp/workspace-object.ts';
 import { type EnsuredWorkspace, ensureWorkspace } from '../kcp/workspaces.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { waitForRollout } from '../kube/rollout.ts';
-import { CONFIG_KEY, loadBundledManifests, renderGatewayManifests } from '../manifests/render.ts';
+import {
+  CONFIG_KEY,
+  EXPOSE_OBJECT,
+  loadBundledManifests,
+  renderGatewayManifests,
+} from '../manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
 import { checkServedApis } from './api-check.ts';
+import {
+  checkGatewayAttachment,
+  type ExposureReport,
+  removeOtherExposures,
+  waitForExposure,
+} from './exposure.ts';
+import { type IngressObject, ingressAddress, NOT_EXPOSED } from './exposure-model.ts';
 import { isManagedByUs, type ObjectSummary, refOf, summarize } from './objects.ts';
 
-export type InstallAction = 'created' | 'configured' | 'unchanged' | 'skipped';
+export type InstallAction = 'created' | 'configured' | 'unchanged' | 'skipped' | 'removed';
 
 export interface InstalledObject extends ObjectSummary {
   action: InstallAction;
@@ -31,6 +43,8 @@ export interface InstallResult {
   workspace?: { path: string; type: string; action: 'created' | 'existed'; entered: boolean };
   /** kcp: the APIExports bound with --bind. */
   bindings?: BoundExport[];
+  /** How the gateway is reached: the exposure object, its public URL, and its controller's verdict. */
+  exposure: ExposureReport;
 }
 
 export interface InstallRequest {
@@ -67,6 +81,8 @@ const APPLY_ORDER = [
   'PodDisruptionBudget',
   'Deployment',
   'Ingress',
+  'HTTPRoute',
+  'Route',
 ];
 
 function applyRank(object: KubeObject): number {
@@ -144,7 +160,10 @@ async function applyGateway(
   const { options } = request;
   const bundle = loadBundledManifests();
   progress.update('Checking that the cluster serves every kind the gateway needs');
-  await checkServedApis(kube, renderGatewayManifests(bundle, options), rerunCommand(request));
+  const rendered = renderGatewayManifests(bundle, options);
+  await checkServedApis(kube, rendered, rerunCommand(request));
+  const namespaceObject = rendered.find((object) => object.kind === 'Namespace');
+  if (namespaceObject) await checkGatewayAttachment(kube, options, namespaceObject);
   progress.update(`Reading the current state of namespace ${options.namespace}`);
   // One read per object; the objects to apply only differ from the defaults by the live config.
   const live = await Promise.all(
@@ -198,6 +217,7 @@ async function applyGateway(
     action: 'skipped',
     reason: 'it existed before install and is left as it is',
   }));
+  const appliedObjects: Array<{ object: KubeObject; applied: KubeObject }> = [];
   for (const [index, { object, live }] of toApply.entries()) {
     let applied: KubeObject;
     try {
@@ -211,19 +231,28 @@ async function applyGateway(
         ? 'unchanged'
         : 'configured';
     results.push({ ...summarize(object), action });
+    appliedObjects.push({ object, applied });
     progress.update(`${summarize(object).id} ${action}`);
   }
 
+  // Only now that the new exposure object is in place: the gateway stays reachable throughout a switch.
+  for (const object of await removeOtherExposures(kube, options.namespace, options.expose)) {
+    results.push({ ...object, action: 'removed', reason: `install --expose ${options.expose} replaced it` });
+    progress.update(`${object.id} removed`);
+  }
+
+  const exposureObject = appliedObjects.find(({ object }) => isExposure(object));
   const result: InstallResult = {
     namespace: options.namespace,
     objects: results,
     keptLiveConfig: liveConfig !== undefined,
     rollout: [],
     waited: request.wait,
+    exposure: exposureBeforeWait(options, exposureObject?.applied),
   };
   await onApplied?.();
   if (!request.wait) return result;
-  // The gateway's and the echo backend's rollouts share the one --timeout.
+  // The gateway's and the echo backend's rollouts, then the exposure's controller, share the one --timeout.
   const rolloutDeadline = Date.now() + request.timeoutMs;
   for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
     const ref = {
@@ -242,5 +271,34 @@ async function applyGateway(
       desired: state.desired,
     });
   }
+  if (exposureObject && options.expose !== 'ingress') {
+    result.exposure = await waitForExposure(
+      kube,
+      exposureObject.applied,
+      Math.max(0, rolloutDeadline - Date.now()),
+      progress,
+    );
+    progress.done(
+      result.exposure.url ? `Reachable at ${result.exposure.url}` : `${result.exposure.object} accepted`,
+    );
+  }
   return result;
+}
+
+const isExposure = (object: KubeObject) =>
+  Object.values(EXPOSE_OBJECT).some(
+    (type) => type.apiVersion === object.apiVersion && type.kind === object.kind,
+  );
+
+/** What install knows about the exposure right after applying it, before any controller has answered. */
+function exposureBeforeWait(options: GatewayOptions, applied: KubeObject | undefined): ExposureReport {
+  if (options.expose === 'none' || !applied) return NOT_EXPOSED;
+  if (options.expose === 'ingress') return ingressAddress(applied as IngressObject);
+  const verdict = options.expose === 'httproute' ? 'accepted the HTTPRoute' : 'admitted the Route';
+  return {
+    kind: options.expose,
+    object: summarize(applied).id,
+    routable: false,
+    note: `not waited for: check that its controller ${verdict} with kubectl trigger-gateway status`,
+  };
 }

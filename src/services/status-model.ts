@@ -2,6 +2,7 @@
  * What `status` shows: one plain value, built by the status service from the API server and HAProxy's
  * stats, rendered by the ink view on a terminal and by the text renderers elsewhere.
  */
+import type { PublicAddress } from './exposure-model.ts';
 
 import type { BackendStats } from '../haproxy/stats.ts';
 
@@ -54,8 +55,13 @@ export interface GatewayStatus {
   /** The kcp workspace path, when the context points at one. */
   workspace: string | undefined;
   namespace: string;
-  /** From the Ingress: https://host/ or http://<load balancer address>/; undefined when it has neither. */
+  /**
+   * From the object that exposes the gateway (Ingress, HTTPRoute with its Gateway, or Route):
+   * https://host/ or http://<address>/; undefined when it has neither or there is none.
+   */
   publicUrl: string | undefined;
+  /** Which object exposes the gateway and why there is no URL yet; undefined until read. */
+  exposure: PublicAddress | undefined;
   /** From HAProxy itself, e.g. '2.6.12-1+deb12u1'. */
   haproxyVersion: string | undefined;
   pods: PodStatus[];

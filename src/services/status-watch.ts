@@ -12,6 +12,7 @@ import {
   emptySources,
   gatewayPodSelector,
   noticeFor,
+  readExposure,
   readStats,
   routeNamespaces,
   type StatusSources,
@@ -120,6 +121,12 @@ export function watchGatewayStatus(
       sources.notices.set('stats', noticeFor('read HAProxy stats', error));
       report();
     });
+  // HTTPRoutes, Routes and their Gateways may not be served at all: read at each poll, not watched.
+  const readExposureNow = () => void readExposure(kube, sources, namespace).then(report);
+  const poll = () => {
+    readStatsNow();
+    readExposureNow();
+  };
 
   inform<KubeObject>(
     'configmap',
@@ -136,6 +143,7 @@ export function watchGatewayStatus(
     { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace },
     (objects) => {
       sources.ingresses = objects;
+      readExposureNow();
     },
   );
   inform(
@@ -174,8 +182,8 @@ export function watchGatewayStatus(
     },
   );
 
-  const timer = setInterval(readStatsNow, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
+  const timer = setInterval(poll, options.statsIntervalMs ?? DEFAULT_STATS_INTERVAL_MS);
   signal.addEventListener('abort', () => clearInterval(timer), { once: true });
-  readStatsNow();
-  return { refresh: readStatsNow };
+  poll();
+  return { refresh: poll };
 }

@@ -19,7 +19,10 @@ import { labelSelectorOf } from '../kube/resources.ts';
 import { isPodReady, type PodLike } from '../kube/rollout.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
+import { readPublicAddress } from './exposure.ts';
+import { type IngressObject, ingressAddress, type PublicAddress } from './exposure-model.ts';
 import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
+import { isManagedByUs } from './objects.ts';
 import { currentConfig } from './routes.ts';
 import type { GatewayStatus, PodStatus, RouteStatus, WarningEvent } from './status-model.ts';
 
@@ -39,11 +42,6 @@ interface EventObject extends KubeObject {
   eventTime?: string;
 }
 
-interface IngressObject extends KubeObject {
-  spec?: { tls?: Array<{ hosts?: string[] }>; rules?: Array<{ host?: string }> };
-  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
-}
-
 interface EndpointsObject extends KubeObject {
   subsets?: Array<{ addresses?: unknown[] }>;
 }
@@ -53,6 +51,8 @@ export interface StatusSources {
   configMap: ConfigMapObject | undefined;
   pods: StatusPod[];
   ingresses: IngressObject[] | undefined;
+  /** How the gateway is reached, from whichever of Ingress, HTTPRoute or Route is ours. */
+  exposure: PublicAddress | undefined;
   /** By namespace: the Services and Endpoints of the namespaces routes point into. */
   services: Map<string, KubeObject[]>;
   endpoints: Map<string, EndpointsObject[]>;
@@ -68,6 +68,7 @@ export const emptySources = (): StatusSources => ({
   configMap: undefined,
   pods: [],
   ingresses: undefined,
+  exposure: undefined,
   services: new Map(),
   endpoints: new Map(),
   events: [],
@@ -102,16 +103,22 @@ function podStatus(pod: StatusPod, checksum: string | undefined): PodStatus {
   };
 }
 
-function publicUrl(ingresses: IngressObject[] | undefined): string | undefined {
-  for (const ingress of ingresses ?? []) {
-    const tlsHost = ingress.spec?.tls?.flatMap((tls) => tls.hosts ?? [])[0];
-    if (tlsHost) return `https://${tlsHost}/`;
-    const host = ingress.spec?.rules?.find((rule) => rule.host)?.host;
-    if (host) return `http://${host}/`;
-    const address = ingress.status?.loadBalancer?.ingress?.[0];
-    if (address?.hostname || address?.ip) return `http://${address.hostname ?? address.ip}/`;
-  }
-  return undefined;
+/** The public URL: from the exposure read, else (until it is read) from our Ingress. */
+function publicUrl(sources: StatusSources): string | undefined {
+  if (sources.exposure) return sources.exposure.url;
+  const ingress = sources.ingresses?.find((candidate) => isManagedByUs(candidate));
+  return ingress ? ingressAddress(ingress).url : undefined;
+}
+
+/** Reads how the gateway is reached into `sources`, or a notice saying why it cannot. */
+export async function readExposure(
+  kube: KubeClient,
+  sources: StatusSources,
+  namespace: string,
+): Promise<void> {
+  await readInto(sources, 'exposure', 'read how the gateway is exposed', async () => {
+    sources.exposure = await readPublicAddress(kube, namespace);
+  });
 }
 
 function warningEvents(
@@ -196,7 +203,8 @@ export function buildGatewayStatus(frame: StatusFrame, sources: StatusSources, n
     context: frame.context,
     workspace: parseWorkspaceUrl(frame.server)?.path,
     namespace: frame.location.namespace,
-    publicUrl: publicUrl(sources.ingresses),
+    publicUrl: publicUrl(sources),
+    exposure: sources.exposure,
     haproxyVersion: sources.version,
     pods: sources.pods.map((pod) => podStatus(pod, checksum)).sort((a, b) => a.name.localeCompare(b.name)),
     routes: routeStatuses(sources, parsed.routes),
@@ -320,6 +328,7 @@ export async function readGatewayStatus(kube: KubeClient, location: GatewayLocat
         await kube.listVersioned<IngressObject>('networking.k8s.io/v1', 'Ingress', { namespace })
       ).items;
     }),
+    readExposure(kube, sources, namespace),
     readInto(sources, 'events', 'list events', async () => {
       sources.events = (
         await kube.listVersioned<EventObject>('v1', 'Event', { namespace, fieldSelector: 'type=Warning' })

@@ -20,6 +20,7 @@ import {
 } from '../webhook/index.ts';
 import { listDeliveries } from './deliveries.ts';
 import { type GatewayLocation, locateGatewayAndSay } from './gateway.ts';
+import { readPublicAddress } from './exposure.ts';
 import { listGatewayRoutes } from './routes.ts';
 
 export interface DeliveryTestRequest {
@@ -60,7 +61,9 @@ export function sampleDeliveryTest(path: string | undefined, timeoutMs: number):
 export interface DeliveryTestResult {
   route: string;
   backend: string;
-  via: 'url' | 'ingress' | 'port-forward';
+  via: 'url' | 'ingress' | 'httproute' | 'route' | 'port-forward';
+  /** Why a port-forward was used rather than a public address. */
+  viaReason?: string;
   url: string;
   delivery: DeliveryDescription;
   status: number;
@@ -92,10 +95,6 @@ interface PodObject extends KubeObject {
 }
 interface ServiceObject extends KubeObject {
   spec?: { selector?: Record<string, string> };
-}
-interface IngressObject extends KubeObject {
-  spec?: { rules?: Array<{ host?: string }>; tls?: unknown[] };
-  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
 }
 
 const SECRET_KEY = 'secretToken';
@@ -210,29 +209,27 @@ export async function readyPodsBehind(
 interface Destination {
   via: DeliveryTestResult['via'];
   base: string;
+  why?: string;
   /** The port-forward's own reason when the delivery through it failed. */
   failure?: () => Error | undefined;
   close?: () => Promise<void>;
 }
 
-/** Where to send: --url, else the Ingress's address, else a port-forward to a gateway pod. */
+/**
+ * Where to send: --url, else the public address of the Ingress, HTTPRoute or Route that exposes the
+ * gateway, else a port-forward to a gateway pod.
+ */
 async function target(
   kube: KubeClient,
   location: GatewayLocation,
   request: DeliveryTestRequest,
 ): Promise<Destination> {
   if (request.url) return { via: 'url', base: request.url.replace(/\/+$/, '') };
-  const ingress = await kube.read<IngressObject>({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    name: location.deployment,
-    namespace: location.namespace,
-  });
-  const address = ingress?.status?.loadBalancer?.ingress?.[0];
-  const host = ingress?.spec?.rules?.[0]?.host ?? address?.hostname ?? address?.ip;
-  if (ingress && address && host && !host.startsWith('*')) {
-    return { via: 'ingress', base: `${ingress.spec?.tls?.length ? 'https' : 'http'}://${host}` };
+  const exposure = await readPublicAddress(kube, location.namespace);
+  if (exposure.routable && exposure.url && exposure.kind !== 'none') {
+    return { via: exposure.kind, base: exposure.url.replace(/\/+$/, '') };
   }
+  const why = exposure.note ?? `${exposure.object} has no address yet`;
   const pods = await kube.list<PodObject>('v1', 'Pod', {
     namespace: location.namespace,
     labelSelector: 'app.kubernetes.io/name=trigger-gateway,app.kubernetes.io/instance=trigger-gateway',
@@ -240,7 +237,7 @@ async function target(
   const pod = pods.find(isPodReady);
   if (!pod) {
     throw new GatewayError(`no ready gateway pod in namespace ${location.namespace} to port-forward to`, {
-      why: 'the Ingress has no address and no gateway pod is Ready',
+      why: `${why}, and no gateway pod is Ready`,
       next: [
         `kubectl -n ${location.namespace} get pods`,
         'or pass the public URL: --url https://hooks.example.com',
@@ -255,6 +252,7 @@ async function target(
   );
   return {
     via: 'port-forward',
+    why,
     base: `http://127.0.0.1:${forwarded.localPort}`,
     failure: forwarded.failure,
     close: forwarded.close,
@@ -429,6 +427,7 @@ export async function testDelivery(
       route: path,
       backend: `${route.service?.name}.${backendNamespace}:${route.service?.port}`,
       via: destination.via,
+      ...(destination.why ? { viaReason: destination.why } : {}),
       url,
       delivery: describeDelivery(delivery),
       status: response.status,

@@ -5,7 +5,10 @@ import { isManagedByUs, type ObjectSummary, OWNED_SELECTOR, refOf, summarize } f
 
 /** Namespaced kinds install creates, in the order they are removed (traffic first, config last). */
 const OWNED_KINDS = [
+  // Whichever install --expose made; a kind the cluster does not serve lists as empty.
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
   { apiVersion: 'v1', kind: 'Service' },
   { apiVersion: 'apps/v1', kind: 'Deployment' },
@@ -20,6 +23,8 @@ const TENANT_KINDS = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route' },
   { apiVersion: 'triggers.tekton.dev/v1beta1', kind: 'EventListener' },
 ];
 

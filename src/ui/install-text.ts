@@ -1,3 +1,4 @@
+import type { ExposureReport } from '../services/exposure.ts';
 import type { InstallResult } from '../services/install.ts';
 import type { UninstallResult } from '../services/uninstall.ts';
 
@@ -15,7 +16,7 @@ export function renderInstallResult(result: InstallResult): string {
     );
   }
   const changed = result.objects.filter(
-    (object) => object.action === 'created' || object.action === 'configured',
+    (object) => object.action === 'created' || object.action === 'configured' || object.action === 'removed',
   );
   if (changed.length === 0)
     lines.push(`Gateway in namespace ${result.namespace} is up to date; nothing changed.`);
@@ -33,6 +34,7 @@ export function renderInstallResult(result: InstallResult): string {
       `Ready: deployment ${rollout.namespace}/${rollout.deployment} ${rollout.ready}/${rollout.desired} pods.`,
     );
   }
+  lines.push(exposureLine(result.exposure));
   if (!result.waited)
     lines.push(
       `Not waiting for the rollout; follow it with: kubectl -n ${result.namespace} rollout status deployment/trigger-gateway`,
@@ -40,6 +42,17 @@ export function renderInstallResult(result: InstallResult): string {
   if (result.workspace?.entered) lines.push(`Switched to workspace ${result.workspace.path}.`);
   lines.push('Next: kubectl trigger-gateway route add /github el-github-listener.ci:8080');
   return lines.join('\n');
+}
+
+/** How the gateway is reached, and what its controller said. */
+export function exposureLine(exposure: ExposureReport): string {
+  if (exposure.kind === 'none')
+    return 'Not exposed (--expose none): kubectl trigger-gateway test uses a port-forward.';
+  const verdict = exposure.conditions?.length
+    ? ` (${exposure.conditions.map((c) => `${c.type}=${c.status}${c.reason ? ` ${c.reason}` : ''}`).join(', ')})`
+    : '';
+  const where = exposure.url ? `: ${exposure.url}` : exposure.note ? `: ${exposure.note}` : '';
+  return `Exposed by ${exposure.object}${verdict}${where}`;
 }
 
 export function renderUninstallResult(result: UninstallResult): string {

@@ -3,6 +3,17 @@ import type { GatewayStatus, PodStatus, RouteStatus } from '../services/status-m
 import { ageAt, shortAge } from './status/cells.ts';
 import { formatTable } from './table-text.ts';
 
+/** The public URL and, when it is not an Ingress, what gives it; or why there is none. */
+function urlLine(status: GatewayStatus): string {
+  const exposure = status.exposure;
+  if (status.publicUrl) {
+    return exposure && exposure.kind !== 'ingress'
+      ? `${status.publicUrl} (${exposure.object})`
+      : status.publicUrl;
+  }
+  return `none (${exposure?.note ?? 'the Ingress has no host or address yet'})`;
+}
+
 const configWord = (current: boolean | undefined) =>
   current === undefined ? '?' : current ? 'current' : 'old';
 
@@ -17,7 +28,7 @@ export function renderStatusSnapshot(status: GatewayStatus, now = Date.parse(sta
     ['Context:', status.context],
     ...(status.workspace ? [['Workspace:', status.workspace]] : []),
     ['Namespace:', status.namespace],
-    ['URL:', status.publicUrl ?? 'none (the Ingress has no host or address yet)'],
+    ['URL:', urlLine(status)],
     ['HAProxy:', status.haproxyVersion ?? 'unknown'],
   ];
   const sections = [formatTable(header)];

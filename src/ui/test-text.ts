@@ -10,7 +10,7 @@ function gatewayLine(record: DeliveryTestResult['gateway']): string {
 export function renderDeliveryTest(result: DeliveryTestResult): string {
   return [
     `Delivered ${result.delivery.provider} ${result.delivery.event} ${result.delivery.id} to ${result.route} → ${result.backend}`,
-    `  via ${result.via}: POST ${result.url}`,
+    `  via ${result.via}: POST ${result.url}${result.viaReason ? ` (${result.viaReason})` : ''}`,
     `  HTTP ${result.status} in ${result.latencyMs} ms: ${result.responseBody.trim().slice(0, 300)}`,
     `  ${gatewayLine(result.gateway)}`,
     `  the backend logged it:`,

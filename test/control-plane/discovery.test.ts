@@ -67,6 +67,7 @@ describe('discovery', () => {
       'apps',
       'networking.k8s.io',
       'policy',
+      'apiextensions.k8s.io',
       'triggers.tekton.dev',
     ]);
     const apps = await raw(plane, 'GET', '/apis/apps/v1');

@@ -75,7 +75,13 @@ describe('plain mode next to kcp mode', () => {
       const names = (aggregated.body.items as Array<{ metadata: { name: string } }>).map(
         (i) => i.metadata.name,
       );
-      expect(names).toEqual(['apps', 'networking.k8s.io', 'policy', 'triggers.tekton.dev']);
+      expect(names).toEqual([
+        'apps',
+        'networking.k8s.io',
+        'policy',
+        'apiextensions.k8s.io',
+        'triggers.tekton.dev',
+      ]);
       expect((await raw(plane, 'GET', '/apis/tenancy.kcp.io/v1alpha1/workspaces')).status).toBe(404);
       expect((await raw(plane, 'GET', '/clusters/root/api/v1/namespaces')).status).toBe(404);
       expect(() => plane.workspaceUrl('root')).toThrow('workspaceUrl is for kcp mode only');

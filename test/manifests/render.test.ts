@@ -288,5 +288,81 @@ describe('loadBundledManifests', () => {
     const loaded: BundledManifests = loadBundledManifests();
     expect(loaded.gateway.map((object) => object.kind)).toContain('Deployment');
     expect(loaded.echo.map((object) => object.metadata.name)).toEqual(['trigger', 'httpecho', 'httpecho']);
+    expect(loaded.expose.map((object) => object.kind)).toEqual(['HTTPRoute', 'Route']);
+  });
+});
+
+describe('--expose', () => {
+  const kinds = (objects: KubeObject[]) => objects.map((object) => object.kind);
+
+  it('ingress, the default, renders the Ingress and nothing of the other kinds', () => {
+    expect(kinds(render())).toContain('Ingress');
+    expect(kinds(render())).not.toContain('HTTPRoute');
+    expect(kinds(render())).not.toContain('Route');
+  });
+
+  it('httproute renders an HTTPRoute on the named Gateway and listener, with the host, instead of the Ingress', () => {
+    const objects = render({
+      namespace: 'hooks',
+      expose: 'httproute',
+      gateway: { name: 'eg', namespace: 'envoy-gateway-system', section: 'https' },
+      host: 'hooks.example.com',
+    });
+    expect(kinds(objects)).not.toContain('Ingress');
+    const route = get(objects, 'HTTPRoute', 'trigger-gateway') as unknown as KubeObject & {
+      spec: { parentRefs: unknown[]; hostnames: string[]; rules: Array<{ backendRefs: unknown[] }> };
+    };
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.metadata.namespace).toBe('hooks');
+    expect(route.spec.parentRefs).toEqual([{ name: 'eg', namespace: 'envoy-gateway-system', sectionName: 'https' }]);
+    expect(route.spec.hostnames).toEqual(['hooks.example.com']);
+    expect(route.spec.rules[0]?.backendRefs).toEqual([{ name: 'trigger-gateway', port: 80 }]);
+    expect(route.metadata.labels?.['app.kubernetes.io/version']).toBe(DEFAULT_GATEWAY_OPTIONS.version);
+  });
+
+  it('httproute leaves the namespace out of the parentRef for a Gateway in the gateway namespace', () => {
+    const objects = render({ expose: 'httproute', gateway: { name: 'eg', namespace: 'trigger-gateway' } });
+    const route = get(objects, 'HTTPRoute') as unknown as KubeObject & { spec: { parentRefs: unknown[]; hostnames?: unknown } };
+    expect(route.spec.parentRefs).toEqual([{ name: 'eg' }]);
+    expect(route.spec.hostnames).toBeUndefined();
+  });
+
+  it('route renders an OpenShift Route with edge TLS and a redirect, the host only when given', () => {
+    const route = get(render({ expose: 'route' }), 'Route') as unknown as KubeObject & {
+      spec: { host?: string; to: unknown; tls: unknown };
+    };
+    expect(route.apiVersion).toBe('route.openshift.io/v1');
+    expect(route.spec.host).toBeUndefined();
+    expect(route.spec.to).toEqual({ kind: 'Service', name: 'trigger-gateway' });
+    expect(route.spec.tls).toEqual({ termination: 'edge', insecureEdgeTerminationPolicy: 'Redirect' });
+    expect((get(render({ expose: 'route', host: 'hooks.example.com' }), 'Route').spec as unknown as { host: string }).host).toBe(
+      'hooks.example.com',
+    );
+  });
+
+  it('none renders no exposure object at all', () => {
+    const objects = render({ expose: 'none' });
+    expect(kinds(objects).filter((kind) => ['Ingress', 'HTTPRoute', 'Route'].includes(kind))).toEqual([]);
+    expect(kinds(objects)).toContain('Deployment');
+  });
+
+  it.each([
+    [{ expose: 'httproute' }, 'gateway', /needs a Gateway/],
+    [{ expose: 'httproute', gateway: { name: 'eg' }, host: 'a.example.com', tlsSecret: 'tls' }, 'tlsSecret', /no certificate/],
+    [{ expose: 'httproute', gateway: { name: 'eg' }, ingressClass: 'nginx' }, 'ingressClass', /does not apply/],
+    [{ expose: 'httproute', gateway: { name: 'Bad_Name' } }, 'gateway', /invalid Gateway name/],
+    [{ expose: 'route', tlsSecret: 'tls' }, 'tlsSecret', /does not take its certificate/],
+    [{ expose: 'none', host: 'a.example.com' }, 'host', /nothing exposes/],
+    [{ expose: 'ingress', gateway: { name: 'eg' } }, 'gateway', /does not apply/],
+    [{ expose: 'loadbalancer' }, 'expose', /invalid exposure/],
+  ] as Array<[Partial<GatewayOptions>, string, RegExp]>)('refuses %j naming option %s', (options, option, message) => {
+    try {
+      render(options);
+      expect.unreachable('render should have refused the options');
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as InvalidOptionError).option).toBe(option);
+      expect((error as InvalidOptionError).message).toMatch(message);
+    }
   });
 });

@@ -43,6 +43,7 @@ const cases: Array<[string, GatewayOptions]> = [
     'every option set',
     {
       namespace: 'webhooks',
+      expose: 'ingress',
       host: 'hooks.example.com',
       ingressClass: 'nginx',
       tlsSecret: 'hooks-tls',

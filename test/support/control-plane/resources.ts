@@ -74,6 +74,12 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   type('networking.k8s.io/v1', 'Ingress', 'ingresses', { short: ['ing'], sub: ['status'] }),
   type('networking.k8s.io/v1', 'IngressClass', 'ingressclasses', { cluster: true }),
   type('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets', { short: ['pdb'], sub: ['status'] }),
+  type('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', {
+    short: ['crd', 'crds'],
+    categories: ['api-extensions'],
+    sub: ['status'],
+    cluster: true,
+  }),
   type('triggers.tekton.dev/v1beta1', 'EventListener', 'eventlisteners', {
     short: ['el'],
     categories: ['tekton', 'tekton-triggers'],

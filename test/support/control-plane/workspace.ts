@@ -2,6 +2,7 @@
  * One logical cluster: its store, object semantics, served resources and controllers. Plain mode
  * holds one; kcp mode (kcp/) one per workspace, each reached under `/clusters/<path>/`.
  */
+import { CustomResourceController } from './controllers/custom-resources.ts';
 import { DeploymentController } from './controllers/deployment.ts';
 import { EndpointsController } from './controllers/endpoints.ts';
 import { GarbageCollector } from './controllers/garbage-collector.ts';
@@ -60,6 +61,8 @@ export class Workspace {
       new EndpointsController(this.objects, this.queue, this.resources),
       new GarbageCollector(this.objects, this.queue, this.resources),
       new NamespaceController(this.objects, this.queue, this.resources),
+      // Plain mode serves CRDs; a kcp logical cluster's types come from its APIBindings.
+      ...(options.resources ? [] : [new CustomResourceController(this.objects, this.queue, this.resources)]),
       ...(options.controllers?.(this.objects, this.queue) ?? []),
     ];
     this.unsubscribe = this.store.subscribe((event) => {

@@ -64,6 +64,12 @@ export function gatewayStatus(overrides: Partial<GatewayStatus> = {}): GatewaySt
     workspace: undefined,
     namespace: 'trigger-gateway',
     publicUrl: 'https://hooks.example.com/',
+    exposure: {
+      kind: 'ingress',
+      object: 'ingress.networking.k8s.io/trigger-gateway',
+      url: 'https://hooks.example.com/',
+      routable: true,
+    },
     haproxyVersion: '2.6.12-1+deb12u1',
     pods: [pod(), pod({ name: 'trigger-gateway-5d9c7f8b6-fghij', createdAt: ago(4 * 86_400) })],
     routes: [
