@@ -100,7 +100,7 @@ Not on a terminal (piped, in CI) it prints one aligned snapshot; -o json|yaml gi
     const app = render(
       React.createElement(StatusApp, {
         useStatus: () => useGatewayStatus(kube, location, intervalMs),
-        useDeliveries: () => useDeliveryFeed(kube, location),
+        useDeliveries: (shown: string | undefined) => useDeliveryFeed(kube, location, shown),
         loadRouteDeliveries: async (route: RouteStatus) =>
           (await listDeliveries(kube, location, { filter: { route: route.match } })).deliveries,
         onTest: (route: RouteStatus) => this.testRoute(kube, route),

@@ -22,8 +22,11 @@ export interface StatusAppProps {
   /** Sends a test delivery; resolves with the one line that says how it went. */
   onTest(route: RouteStatus): Promise<string>;
   onLogs(route: RouteStatus): void;
-  /** The gateway's delivery records as they are written; without it the screen shows no deliveries. */
-  useDeliveries?: () => LiveDeliveries;
+  /**
+   * The gateway's delivery records as they are written, drawing when those of `shown` (a backend)
+   * arrive; without it the screen shows no deliveries.
+   */
+  useDeliveries?: (shown: string | undefined) => LiveDeliveries;
   /** Everything the pods' logs hold for one route (d). */
   loadRouteDeliveries?: LoadRouteDeliveries;
   /** The clock ages are measured with (ms). */
@@ -52,20 +55,22 @@ export function StatusApp({
 }: StatusAppProps) {
   const { exit } = useApp();
   const { status, error, refresh } = useStatus();
-  const feed = (useDeliveries ?? noDeliveries)();
   const { width, height } = useTerminalSize();
   const [ui, setUi] = useState(initialUiState);
   // The open route stays the one d was pressed on, whatever the routes do meanwhile.
   const [opened, setOpened] = useState<{ route: RouteStatus; reads: number }>();
   const [detail, setDetail] = useState<ListedDelivery>();
-  const list = useRouteDeliveries(opened?.route, feed, loadRouteDeliveries, opened?.reads ?? 0);
-  const deliveries = list.deliveries ?? [];
   // Keys can arrive faster than renders; the reducer must always see the state the last key left.
   const uiNow = useRef(ui);
   const [message, setMessage] = useState<string>();
   const testing = useRef(false);
   const routes = status?.routes ?? [];
   const selectedRoute = routes[clampSelection(ui.selected, routes.length)];
+  const feed = (useDeliveries ?? noDeliveries)(
+    ui.screen === 'routes' ? selectedRoute?.backendName : undefined,
+  );
+  const list = useRouteDeliveries(opened?.route, feed, loadRouteDeliveries, opened?.reads ?? 0);
+  const deliveries = list.deliveries ?? [];
   const recent = selectedRoute ? (feed.recent.get(selectedRoute.backendName) ?? []) : [];
   const at = useAgeClock(status, now, recent);
   // The selection stays on its delivery when newer ones arrive above it.

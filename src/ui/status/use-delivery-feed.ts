@@ -16,8 +16,20 @@ export interface LiveDeliveries {
   subscribe(listener: DeliveryListener): () => void;
 }
 
-export function useDeliveryFeed(kube: KubeClient, location: GatewayLocation): LiveDeliveries {
-  const [recent, setRecent] = useState<RecentDeliveries>(new Map());
+/**
+ * `shown`: the backend whose deliveries are on screen. A batch is kept for every route, but draws a
+ * frame only when it brings one of those: traffic to the other routes changes nothing on screen.
+ */
+export function useDeliveryFeed(
+  kube: KubeClient,
+  location: GatewayLocation,
+  shown: string | undefined,
+  runFeed: typeof runDeliveryFeed = runDeliveryFeed,
+): LiveDeliveries {
+  const recent = useRef<RecentDeliveries>(new Map());
+  const shownNow = useRef(shown);
+  shownNow.current = shown;
+  const [, setArrivals] = useState(0);
   const [unavailable, setUnavailable] = useState<string | undefined>(undefined);
   const listeners = useRef(new Set<DeliveryListener>());
   // One function for the screen's lifetime: the open list subscribes once, not on every frame.
@@ -29,15 +41,17 @@ export function useDeliveryFeed(kube: KubeClient, location: GatewayLocation): Li
   }, []);
   useEffect(() => {
     const stop = new AbortController();
-    void runDeliveryFeed(kube, location, {
+    void runFeed(kube, location, {
       signal: stop.signal,
       onBatch: (batch) => {
-        setRecent((current) => addRecent(current, batch));
+        recent.current = addRecent(recent.current, batch);
+        if (batch.some((delivery) => delivery.backend === shownNow.current))
+          setArrivals((count) => count + 1);
         for (const listener of listeners.current) listener(batch);
       },
       onUnavailable: setUnavailable,
     });
     return () => stop.abort();
-  }, [kube, location]);
-  return { recent, unavailable, subscribe };
+  }, [kube, location, runFeed]);
+  return { recent: recent.current, unavailable, subscribe };
 }

@@ -32,6 +32,8 @@ export function useRouteDeliveries(
     let read: ListedDelivery[] | undefined;
     setState({ deliveries: undefined, error: undefined });
     const unsubscribe = subscribe((batch) => {
+      // Only this route's records change the list (and draw a frame).
+      if (!batch.some((delivery) => delivery.backend === route.backendName)) return;
       if (read === undefined) arrived = addToRouteList(arrived, batch, route.backendName);
       else {
         read = addToRouteList(read, batch, route.backendName);
