@@ -78,7 +78,7 @@ export function renderClientBlock(protection: GatewayProtection): string[] {
   const lines = [
     CLIENT_BEGIN,
     '# Who sent the request, in txn.client: the connection source, or the last X-Forwarded-For entry when the',
-    '# connection comes from a trusted proxy (install --trusted-proxies); anyone else\'s X-Forwarded-For is ignored.',
+    "# connection comes from a trusted proxy (install --trusted-proxies); anyone else's X-Forwarded-For is ignored.",
     '# Route allow-lists, per-source rate limits and the delivery log\'s "client" use it. install rewrites this',
     '# block; the defaults below apply to every route that does not set its own (install --max-body, …).',
     renderDefaultsLine(protection.defaults),
@@ -100,7 +100,8 @@ function insertionPoint(text: ConfigText): { index: number; indent: string; eol:
   const deliveryLog = text.lines.find(
     (line) => line.words.length === 0 && line.text.trim() === DELIVERY_LOG_BEGIN,
   );
-  if (deliveryLog) return { index: deliveryLog.index, indent: indentOf(deliveryLog.text), eol: deliveryLog.eol };
+  if (deliveryLog)
+    return { index: deliveryLog.index, indent: indentOf(deliveryLog.text), eol: deliveryLog.eol };
   const routes = text.lines.find((line) => line.words.length === 0 && line.text.trim() === ROUTES_BEGIN);
   if (!routes) return undefined;
   const section = text.sections[text.sectionOf[routes.index] ?? -1];

@@ -64,7 +64,8 @@ export const CHUNKED_HEADERS_MAX = 4 * 1024;
 
 const UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
 
-const SIZE_HINT = 'a size is a whole number with B, KiB, MiB or GiB (1 byte to 1GiB), e.g. 25MiB or 512KiB, or none';
+const SIZE_HINT =
+  'a size is a whole number with B, KiB, MiB or GiB (1 byte to 1GiB), e.g. 25MiB or 512KiB, or none';
 const RATE_HINT = `a rate is requests per second or per minute, from 1 to ${MAX_RATE}, e.g. 100/s or 600/m, or none`;
 const CIDR_HINT =
   'an allow-list is comma-separated IPv4 or IPv6 addresses or CIDRs, e.g. 192.30.252.0/22,2606:50c0::/32, or any';
@@ -79,7 +80,8 @@ export function parseSize(text: string, flag = LIMIT_FLAGS.maxBody): number | nu
   if (text === 'none') return null;
   const match = /^([0-9]{1,10})(B|KiB|MiB|GiB)?$/.exec(text);
   const bytes = match ? Number(match[1]) * (UNITS[match[2] ?? 'B'] ?? 1) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > MAX_BODY_LIMIT) throw invalid(flag, text, SIZE_HINT);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 || bytes > MAX_BODY_LIMIT)
+    throw invalid(flag, text, SIZE_HINT);
   return bytes;
 }
 
@@ -122,10 +124,23 @@ function validateCidr(text: string, flag: string): void {
 /** '10.0.0.0/8,192.168.0.0/16' → the CIDRs; 'any' → null. Blanks around commas are allowed. */
 export function parseCidrList(text: string, flag = LIMIT_FLAGS.allowFrom): string[] | null {
   if (text === 'any') return null;
-  const cidrs = text.split(',').map((part) => part.trim());
+  const cidrs = text.split(',').map((part) => part.replace(/^ +| +$/g, ''));
   if (cidrs.length === 0 || cidrs.some((cidr) => cidr === '')) throw invalid(flag, text, CIDR_HINT);
   for (const cidr of cidrs) validateCidr(cidr, flag);
   return [...new Set(cidrs)];
+}
+
+/** `--trusted-proxies`: CIDRs, or none (X-Forwarded-For is then never believed). */
+export function parseTrustedProxies(text: string): string[] {
+  const flag = '--trusted-proxies';
+  if (text === 'none') return [];
+  if (text === 'any') {
+    throw new InvalidRouteError(
+      `${flag}: "any" would let every client forge its address`,
+      "name the proxies in front of the gateway, e.g. your Ingress controller pods' range 10.244.0.0/16, or none",
+    );
+  }
+  return parseCidrList(text, flag) ?? [];
 }
 
 /**
@@ -262,7 +277,9 @@ export function renderLimitLines(
   }
   if (allowFrom !== null) {
     for (let at = 0; at < allowFrom.length; at += CIDRS_PER_LINE) {
-      lines.push(`acl ${ALLOW_ACL} var(txn.client) -m ip ${allowFrom.slice(at, at + CIDRS_PER_LINE).join(' ')}`);
+      lines.push(
+        `acl ${ALLOW_ACL} var(txn.client) -m ip ${allowFrom.slice(at, at + CIDRS_PER_LINE).join(' ')}`,
+      );
     }
     lines.push(
       `${JSON_RETURN} 403 content-type application/json string ${ERROR_BODY('the client address is not in the allow-list of this route')} unless ${ALLOW_ACL}`,
@@ -330,7 +347,10 @@ export function readLimitLines(lines: readonly BackendLine[]): {
   for (const { text, words } of lines) {
     const comment = text.trim();
     if (words.length === 0 && comment.startsWith(FOLLOWS_PREFIX)) {
-      const names = comment.slice(FOLLOWS_PREFIX.length).split(',').map((name) => name.trim());
+      const names = comment
+        .slice(FOLLOWS_PREFIX.length)
+        .split(',')
+        .map((name) => name.trim());
       follows = LIMIT_NAMES.filter((name) => names.includes(KEBAB[name]));
       continue;
     }

@@ -4,12 +4,7 @@
  */
 import { CLUSTER_DOMAIN, RESOLVERS_NAME, routeBackendName, routeMapKey } from './names.ts';
 import { describeMatch, type RouteMatch, type RouteSpec, type ServiceRef } from './route-input.ts';
-import {
-  effectiveLimits,
-  LIMIT_NAMES,
-  renderLimitLines,
-  type RouteLimitValues,
-} from './route-limits.ts';
+import { effectiveLimits, LIMIT_NAMES, renderLimitLines, type RouteLimitValues } from './route-limits.ts';
 
 const HEADER_BACKEND_PREFIX = 'header:';
 

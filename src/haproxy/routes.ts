@@ -66,6 +66,7 @@ export type { GatewayProtection } from './client-block.ts';
 export {
   BUILT_IN_DEFAULTS,
   formatLimit,
+  kebabName,
   type LimitName,
   LIMIT_FLAGS,
   LIMIT_NAMES,
@@ -74,6 +75,7 @@ export {
   parseConcurrency,
   parseRate,
   parseSize,
+  parseTrustedProxies,
   type RateLimit,
   type RouteLimitSettings,
   type RouteLimitValues,
@@ -126,19 +128,26 @@ function describeRoute(route: GatewayRoute): string {
   return `${describeTarget(route)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
 
-/** Same Service, options and limits, with the same limits following the defaults. */
+/**
+ * Same Service and options, and the same limits: for the tool's routes every limit, with the same ones
+ * following the defaults; for a hand-written route only those the spec sets (defaults are the tool's).
+ */
 function sameTarget(route: GatewayRoute, spec: RouteSpec, defaults: RouteLimitValues): boolean {
   const own = spec.limits ?? {};
   const limits = effectiveLimits(own, defaults);
+  const sameLimits =
+    route.origin === 'tool'
+      ? LIMIT_NAMES.every(
+          (name) =>
+            sameLimitValue(name, route.limits, limits) &&
+            route.limitDefaults.includes(name) === (own[name] === undefined),
+        )
+      : LIMIT_NAMES.every((name) => own[name] === undefined || sameLimitValue(name, route.limits, limits));
   return (
     sameService(route.service, spec.service) &&
     route.tls === (spec.tls ?? false) &&
     route.stripPrefix === (spec.stripPrefix ?? false) &&
-    LIMIT_NAMES.every(
-      (name) =>
-        sameLimitValue(name, route.limits, limits) &&
-        route.limitDefaults.includes(name) === (own[name] === undefined),
-    )
+    sameLimits
   );
 }
 
