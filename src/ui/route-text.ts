@@ -74,8 +74,7 @@ export function renderRouteTable(routes: ListedRoute[]): string {
 }
 
 export function renderRouteChange(result: RouteChangeResult): string {
-  const limits = describeLimits(result.route);
-  const what = `${describeMatch(result.route.match)} → ${describeRouteTarget(result.route)}${limits === '-' ? '' : ` [${limits}]`}`;
+  const what = `${describeMatch(result.route.match)} → ${describeRouteTarget(result.route)}`;
   if (result.dryRun) return result.diff || `No change: ${what} is already routed that way.`;
   const lines: string[] = [];
   switch (result.change) {
@@ -86,6 +85,12 @@ export function renderRouteChange(result: RouteChangeResult): string {
       break;
     default:
       lines.push(`Route ${what} ${result.change}.`);
+  }
+  if (result.change !== 'removed') {
+    const limits = describeLimits(result.route);
+    lines.push(
+      `Limits: ${limits === '-' ? 'none' : limits}${limits.includes('*') ? ' (* the gateway default)' : ''}`,
+    );
   }
   if (result.serviceExists === false) {
     lines.push(`Note: that Service does not exist yet; the route answers 503 until it does.`);

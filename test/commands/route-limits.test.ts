@@ -144,7 +144,7 @@ describe('limits on routes and gateway defaults', () => {
     );
     expect(added.exitCode, added.stderr).toBe(0);
     expect(added.stdout).toContain(
-      '[body 1MiB, rate 10/s per source per pod, from 192.30.252.0/22,185.199.108.0/22]',
+      'Limits: body 1MiB, rate 10/s per source per pod, from 192.30.252.0/22,185.199.108.0/22\n',
     );
     expect((await run(RouteAdd, '/gitlab', 'el-gitlab.ci:8080')).exitCode).toBe(0);
 
