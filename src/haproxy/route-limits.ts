@@ -300,10 +300,12 @@ export function renderLimitLines(
     const expire = rateLimit.per === 's' ? '10s' : '2m';
     const key = rateLimit.perSource ? 'var(txn.client)' : 'int(0)';
     const table = rateLimit.perSource ? 'type ipv6 size 100k' : 'type integer size 1';
+    // Only requests let through are counted (gpc0), so a flood does not lock the route's own clients out.
     lines.push(
-      `stick-table ${table} expire ${expire} store http_req_rate(${period})`,
+      `stick-table ${table} expire ${expire} store gpc0_rate(${period})`,
       `http-request track-sc0 ${key}`,
-      `${JSON_RETURN} 429 content-type application/json hdr Retry-After ${rateLimit.per === 's' ? 1 : 60} string ${ERROR_BODY(`over the rate limit of this route, ${formatRate(rateLimit)} per gateway pod`)} if { sc_http_req_rate(0) gt ${rateLimit.requests} }`,
+      `${JSON_RETURN} 429 content-type application/json hdr Retry-After ${rateLimit.per === 's' ? 1 : 60} string ${ERROR_BODY(`over the rate limit of this route, ${formatRate(rateLimit)} per gateway pod`)} if { sc_gpc0_rate(0) ge ${rateLimit.requests} }`,
+      'http-request sc-inc-gpc0(0)',
     );
   }
   if (maxConcurrent !== null) {
@@ -321,10 +323,10 @@ export interface BackendLine {
   words: readonly string[];
 }
 
-/** Where a word list ends with `if { <fetch> gt N }`: N, else undefined. */
-function comparedValue(words: readonly string[], fetch: string): number | undefined {
+/** Where a word list ends with `if { <fetch> <operator> N }`: N, else undefined. */
+function comparedValue(words: readonly string[], fetch: string, operator = 'gt'): number | undefined {
   const at = words.length - 5;
-  if (at < 0 || words[at] !== '{' || words[at + 1] !== fetch || words[at + 2] !== 'gt') return undefined;
+  if (at < 0 || words[at] !== '{' || words[at + 1] !== fetch || words[at + 2] !== operator) return undefined;
   if (words[at + 4] !== '}' || words[at - 1] !== 'if') return undefined;
   const value = Number(words[at + 3]);
   return Number.isSafeInteger(value) ? value : undefined;
@@ -362,11 +364,11 @@ export function readLimitLines(lines: readonly BackendLine[]): {
       if (status === '403' && words.at(-2) === 'unless' && words.at(-1) === ALLOW_ACL) refusesOthers = true;
       const body = status === '413' ? comparedValue(words, 'req.hdr_val(content-length)') : undefined;
       if (body !== undefined) limits.maxBody = body;
-      const rate = status === '429' ? comparedValue(words, 'sc_http_req_rate(0)') : undefined;
+      const rate = status === '429' ? comparedValue(words, 'sc_gpc0_rate(0)', 'ge') : undefined;
       if (rate !== undefined && period) limits.rateLimit = { requests: rate, per: period, perSource };
     } else if (keyword === 'stick-table') {
       const store = words.indexOf('store');
-      const counter = /^http_req_rate\((1s|1m)\)$/.exec(words[store + 1] ?? '');
+      const counter = /^gpc0_rate\((1s|1m)\)$/.exec(words[store + 1] ?? '');
       period = counter ? (counter[1] === '1s' ? 's' : 'm') : undefined;
       perSource = words[2] === 'ipv6';
     } else if (keyword === 'server') {

@@ -214,6 +214,22 @@ describe.skipIf(!haproxy && !process.env.CI)(
       expect(listener.seen).toHaveLength(3);
     });
 
+    it('only requests let through count against the rate: clients still get through while the route is flooded', async () => {
+      const { port, listener } = await serve({ rateLimit: { requests: 5, per: 's', perSource: false } });
+      // One after another: the two HAProxy threads could both let a fifth request through at once.
+      const burst = [];
+      for (let n = 0; n < 20; n++) burst.push(await send(port, `${ROUTE}/burst`));
+      expect(burst.filter((sent) => sent.status === 200)).toHaveLength(5);
+      expect(burst.filter((sent) => sent.status === 429)).toHaveLength(15);
+      // Requests keep coming at 20/s, four times the limit: the refused ones are not counted, so once the
+      // second has passed the next one is let through (were every request counted, none ever would be).
+      await eventually(async () => expect((await send(port, `${ROUTE}/later`)).status).toBe(200), {
+        timeoutMs: 5000,
+        intervalMs: 50,
+      });
+      expect(listener.seen.filter((seen) => seen.path === `${ROUTE}/later`)).toHaveLength(1);
+    });
+
     it('--rate-limit-per-source counts each client address on its own', async () => {
       const { port } = await serve({ rateLimit: { requests: 2, per: 'm', perSource: true } });
       const from5 = [];

@@ -202,9 +202,9 @@ describe('limits in a route backend', () => {
       cfg.indexOf('backend route:github'),
       cfg.indexOf('# END trigger-gateway backends'),
     );
-    expect(cfg.replace(backend, '')).not.toMatch(/allowed_source|sc_http_req_rate|maxconn \d|status 413/);
+    expect(cfg.replace(backend, '')).not.toMatch(/allowed_source|sc_gpc0_rate|maxconn \d|status 413/);
     expect(backend).toContain('acl allowed_source var(txn.client) -m ip 192.30.252.0/22 2606:50c0::/32\n');
-    expect(backend).toContain('stick-table type ipv6 size 100k expire 10s store http_req_rate(1s)\n');
+    expect(backend).toContain('stick-table type ipv6 size 100k expire 10s store gpc0_rate(1s)\n');
     expect(backend).toContain('hdr Retry-After 1 ');
     expect(backend).toContain('timeout queue 5s\n');
     expect(backend).toMatch(/server listener \S+ .* maxconn 5\n/);
