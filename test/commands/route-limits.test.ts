@@ -196,3 +196,25 @@ describe('limits on routes and gateway defaults', () => {
     expect(liveConfig()).toContain('acl trusted_proxy src 10.244.0.0/16');
   });
 });
+
+describe('install --trusted-proxies by default', () => {
+  it('trusts the pod ranges the Nodes report on a first install, and says where they came from', async () => {
+    plane.put({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-a' },
+      spec: { podCIDR: '10.244.0.0/24', podCIDRs: ['10.244.0.0/24', 'fd00:10:244::/64'] },
+    } as KubeObject);
+    plane.put({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-b' },
+      spec: { podCIDR: '10.244.1.0/24' },
+    } as KubeObject);
+    const installed = await run(Install, '-n', 'tg-pod-ranges', '--no-wait');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    expect(installed.stdout).toContain(
+      "Trusted proxies (the cluster's pod ranges, from the Nodes' spec.podCIDRs): 10.244.0.0/24, 10.244.1.0/24, fd00:10:244::/64",
+    );
+  });
+});
