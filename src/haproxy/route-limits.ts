@@ -269,7 +269,8 @@ export function renderLimitLines(
   follows: readonly LimitName[],
 ): { lines: string[]; serverOptions: string } {
   const lines: string[] = [];
-  if (follows.length > 0) lines.push(`${FOLLOWS_PREFIX} ${follows.map(kebabName).join(', ')}`);
+  // Always written, "none" included: a backend of ours without it predates limits and follows every default.
+  lines.push(`${FOLLOWS_PREFIX} ${follows.length > 0 ? follows.map(kebabName).join(', ') : 'none'}`);
   const { maxBody, rateLimit, allowFrom, maxConcurrent } = limits;
   if (allowFrom !== null || rateLimit?.perSource) {
     // The client block in the frontend sets it; a hand-made frontend without that block gets the source.
@@ -339,9 +340,12 @@ function comparedValue(words: readonly string[], fetch: string, operator = 'gt')
 export function readLimitLines(lines: readonly BackendLine[]): {
   limits: RouteLimitValues;
   follows: LimitName[];
+  /** Whether the backend says which limits follow the defaults (every backend the tool writes now does). */
+  marked: boolean;
 } {
   const limits: RouteLimitValues = { maxBody: null, rateLimit: null, allowFrom: null, maxConcurrent: null };
   let follows: LimitName[] = [];
+  let marked = false;
   let period: RatePeriod | undefined;
   let perSource = false;
   const allowed: string[] = [];
@@ -354,6 +358,7 @@ export function readLimitLines(lines: readonly BackendLine[]): {
         .split(',')
         .map((name) => name.trim());
       follows = LIMIT_NAMES.filter((name) => names.includes(KEBAB[name]));
+      marked = true;
       continue;
     }
     const [keyword, second] = words;
@@ -378,5 +383,5 @@ export function readLimitLines(lines: readonly BackendLine[]): {
     }
   }
   if (refusesOthers && allowed.length > 0) limits.allowFrom = allowed;
-  return { limits, follows };
+  return { limits, follows, marked };
 }

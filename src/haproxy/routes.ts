@@ -137,10 +137,11 @@ function sameTarget(route: GatewayRoute, spec: RouteSpec, defaults: RouteLimitVa
   const limits = effectiveLimits(own, defaults);
   const sameLimits =
     route.origin === 'tool'
-      ? LIMIT_NAMES.every(
-          (name) =>
-            sameLimitValue(name, route.limits, limits) &&
-            route.limitDefaults.includes(name) === (own[name] === undefined),
+      ? LIMIT_NAMES.every((name) =>
+          // A limit following the defaults on both sides is the same, whatever the defaults were when written.
+          route.limitDefaults.includes(name)
+            ? own[name] === undefined
+            : own[name] !== undefined && sameLimitValue(name, route.limits, limits),
         )
       : LIMIT_NAMES.every((name) => own[name] === undefined || sameLimitValue(name, route.limits, limits));
   return (
@@ -481,7 +482,14 @@ export function writeGatewayProtection(
       stripPrefix: route.stripPrefix,
       limits: ownLimits(route),
     };
-    text = addToLayout(inspectGatewayConfig(text, options), spec, { ...options, overwrite: true }).cfg;
+    const layout = inspectGatewayConfig(text, options);
+    const found = findRoutes(layout).find(
+      (one) => one.route.origin === 'tool' && sameMatch(one.route.match, route.match),
+    );
+    const edits = new LineEdits();
+    if (layout.blocks && found && planReplaceInPlace(layout, layout.blocks, found, spec, edits)) {
+      text = applyEdits(layout.text, edits);
+    }
   }
   return text;
 }

@@ -253,6 +253,8 @@ function gatewayConfig(base: string, withLimits: boolean, upstream: number, hang
   for (const route of ROUTES) {
     const one = spec(route.path, withLimits ? route.limits : NO_LIMITS);
     cfg = addRoute(cfg, one, { overwrite: false }).cfg;
+    // main writes no limits comment: its backends are exactly the server line.
+    if (!withLimits) cfg = cfg.replace(/^ *# limits following the gateway defaults: none\n/m, '');
     const target = route.path === '/hanging' ? hanging : upstream;
     cfg = cfg.replace(serviceAddress(one.service), `127.0.0.1:${target}`);
   }

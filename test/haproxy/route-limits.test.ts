@@ -328,6 +328,24 @@ describe('gateway defaults (install)', () => {
     expect(writeGatewayProtection(changed, { trustedProxies: [], defaults: BUILT_IN_DEFAULTS })).toBe(cfg);
   });
 
+  it('routes written before limits existed follow every default, and the upgrading install writes them in', () => {
+    const none = { maxBody: null, rateLimit: null, allowFrom: null, maxConcurrent: null };
+    // What main wrote: no client block, route backends with a server line only.
+    const legacy = addRoute(base, github(none), { overwrite: false })
+      .cfg.replace(/^ *# limits following the gateway defaults: none\n/m, '')
+      .replace(/^ *# BEGIN trigger-gateway client\n[^]*?# END trigger-gateway client\n/m, '');
+    expect(legacy).not.toContain('trigger-gateway client');
+    expect(routeOf(legacy)).toMatchObject({
+      limits: none,
+      limitDefaults: ['maxBody', 'rateLimit', 'allowFrom', 'maxConcurrent'],
+    });
+    // Adding it again as it is changes nothing, as before.
+    expect(addRoute(legacy, github(), { overwrite: false }).outcome).toBe('unchanged');
+    const upgraded = writeGatewayProtection(legacy, { trustedProxies: [], defaults: BUILT_IN_DEFAULTS });
+    expect(routeOf(upgraded)).toMatchObject({ limits: BUILT_IN_DEFAULTS });
+    expect(upgraded).toContain('# BEGIN trigger-gateway client\n');
+  });
+
   it('a hand-made config without the client block is left as it is', () => {
     const hand = haproxyFixture('original-acl.cfg');
     expect(
