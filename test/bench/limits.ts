@@ -356,6 +356,8 @@ async function main(): Promise<void> {
         const measured = await role(measuredArgs);
         const abused = abuse ? await abuse : undefined;
         for (const socket of held) socket.destroy();
+        // Let the gateway close what the abuse left open before the next measurement.
+        if (abuse) await new Promise((resolve) => setTimeout(resolve, 2000));
         const ok = Object.entries(measured.statuses)
           .filter(([status]) => status.startsWith('2'))
           .reduce((sum, [, count]) => sum + count, 0);
