@@ -3,7 +3,9 @@ import * as yaml from 'js-yaml';
 import { GatewayCommand, outputFlag, rolloutFlags } from '../base-command.ts';
 import { usageError } from '../errors.ts';
 import { parseExportRef } from '../kcp/bindings.ts';
+import { parseTrustedProxies } from '../haproxy/routes.ts';
 import { parseDuration } from '../kube/kubeconfig.ts';
+import { limitFlags, limitsFromFlags } from '../limit-flags.ts';
 import { validateGatewayOptions } from '../manifests/options.ts';
 import { DEFAULT_GATEWAY_OPTIONS, InvalidOptionError } from '../manifests/render.ts';
 import { EXPOSE_KINDS, type ExposeKind, type GatewayOptions, type GatewayRef } from '../manifests/types.ts';
@@ -52,6 +54,8 @@ export default class Install extends GatewayCommand<typeof Install> {
 
 --expose picks how the gateway is reached: an Ingress (default), an HTTPRoute attached to an existing Gateway (--gateway; install waits for the Gateway's controller to accept it), an OpenShift Route (install waits for a router to admit it and reports its host), or none (test and status use a port-forward). Changing --expose on a re-install removes the object of the old kind that install created, and nothing else.
 
+It also sets who may be believed about the client address (--trusted-proxies) and the limits every route gets unless it sets its own (--max-body, --rate-limit, --allow-from, --max-concurrent; a route that follows a default is rewritten when the default changes). Values not given are kept from the live config.
+
 Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was.`;
 
   static override examples = [
@@ -81,6 +85,12 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       description:
         'kcp: create the infra workspace (or use it), bind compute APIs into it, install there and enter it',
       command: '<%= config.bin %> <%= command.id %> --workspace infra --bind root:compute:kubernetes',
+    },
+    {
+      description:
+        'Believe X-Forwarded-For from the ingress controller pods only, and limit every route to 1 MiB and 100 requests/s unless it says otherwise',
+      command:
+        '<%= config.bin %> <%= command.id %> --trusted-proxies 10.244.0.0/16 --max-body 1MiB --rate-limit 100/s',
     },
     {
       description: 'Print the exact objects without touching any cluster',
@@ -134,6 +144,12 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       multiple: true,
       helpGroup: 'KCP',
     }),
+    'trusted-proxies': Flags.string({
+      summary:
+        'Proxies whose X-Forwarded-For names the client, CIDR[,CIDR…] or none (default: kept; first install: the pod ranges of the Nodes, if any).',
+      helpGroup: 'LIMITS',
+    }),
+    ...limitFlags('gateway'),
     ...rolloutFlags,
     output: outputFlag,
   };
@@ -152,6 +168,10 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
       replicas: flags.replicas,
       withEcho: flags['with-echo'],
       version: this.config.version,
+      routeDefaults: limitsFromFlags(flags),
+      ...(flags['trusted-proxies'] === undefined
+        ? {}
+        : { trustedProxies: parseTrustedProxies(flags['trusted-proxies']) }),
     };
     checkOptions(options);
     if (flags['dry-run']) {

@@ -21,6 +21,8 @@ import { ROUTES_BEGIN } from './names.ts';
 
 export const DELIVERY_LOG_BEGIN = '# BEGIN trigger-gateway delivery log';
 export const DELIVERY_LOG_END = '# END trigger-gateway delivery log';
+/** client-block.ts's END marker (that module imports this one). */
+const CLIENT_END_MARKER = '# END trigger-gateway client';
 
 /** The BEGIN and END lines of the block, when there is exactly one well-formed block. */
 function findBlock(text: ConfigText): { begin: ConfigLine; end: ConfigLine } | undefined {
@@ -50,15 +52,20 @@ export function deliveryLogBlock(cfg: string): string[] {
     .map((line) => (line.text.startsWith(indent) ? line.text.slice(indent.length) : line.text.trimStart()));
 }
 
-/** The last `bind` line of the section holding the routes block, where a missing block goes. */
+/** The last `bind` line (or client block end) of the section holding the routes block, where a missing block goes. */
 function insertionPoint(text: ConfigText): ConfigLine | undefined {
   const routes = text.lines.find((line) => line.words.length === 0 && line.text.trim() === ROUTES_BEGIN);
   if (!routes) return undefined;
   const section = text.sections[text.sectionOf[routes.index] ?? -1];
   if (!section || (section.keyword !== 'frontend' && section.keyword !== 'listen')) return undefined;
+  // After the client block when there is one: the delivery log records the client it works out.
   return text.lines
     .slice(section.header + 1, section.end)
-    .findLast((line) => !line.disabled && line.words[0] === 'bind');
+    .findLast(
+      (line) =>
+        (!line.disabled && line.words[0] === 'bind') ||
+        (line.words.length === 0 && line.text.trim() === CLIENT_END_MARKER),
+    );
 }
 
 /** `cfg` with its delivery log block as in `bundledCfg` (see the module comment); unchanged when it already is. */

@@ -47,7 +47,10 @@ export interface Delivery {
   timings: DeliveryTimings;
   /** HAProxy's termination state (%tsc): "----" for a request that completed normally. */
   termination: string;
-  /** The last X-Forwarded-For entry: the client as the Ingress saw it; undefined without one. */
+  /**
+   * Who sent it: the last X-Forwarded-For entry when the connection came from a trusted proxy (the
+   * Ingress controller), else the connection's source (the client block of haproxy.cfg works it out).
+   */
   client: string | undefined;
   /** The address the request came from (the Ingress controller's pod). */
   peer: string;

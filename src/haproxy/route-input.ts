@@ -3,6 +3,7 @@
  * can carry a newline, a "#", a quote, a brace or a space, so nothing can become an HAProxy directive.
  */
 import { InvalidRouteError } from './errors.ts';
+import { type RouteLimitSettings, validateLimits } from './route-limits.ts';
 
 /** What a route matches: a path prefix (whole segments), or a request header (present, or equal to a value). */
 export type RouteMatch = { type: 'path'; path: string } | { type: 'header'; header: string; value?: string };
@@ -22,6 +23,8 @@ export interface RouteSpec {
   tls?: boolean;
   /** Forward /github/x as /x (path routes only). */
   stripPrefix?: boolean;
+  /** The route's own limits; those left out follow the gateway defaults. */
+  limits?: RouteLimitSettings;
 }
 
 const MAX_PATH_LENGTH = 200;
@@ -187,6 +190,7 @@ export function sameService(a: ServiceRef | undefined, b: ServiceRef | undefined
 export function validateRouteSpec(spec: RouteSpec): void {
   validateMatch(spec.match);
   validateServiceRef(spec.service);
+  validateLimits(spec.limits ?? {});
   if (spec.stripPrefix && spec.match.type !== 'path') {
     throw new InvalidRouteError(
       'strip-prefix only applies to path routes',

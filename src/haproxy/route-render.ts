@@ -4,6 +4,7 @@
  */
 import { CLUSTER_DOMAIN, RESOLVERS_NAME, routeBackendName, routeMapKey } from './names.ts';
 import { describeMatch, type RouteMatch, type RouteSpec, type ServiceRef } from './route-input.ts';
+import { effectiveLimits, LIMIT_NAMES, renderLimitLines, type RouteLimitValues } from './route-limits.ts';
 
 const HEADER_BACKEND_PREFIX = 'header:';
 
@@ -65,13 +66,14 @@ export function renderHeaderRule(
  * stop HAProxy). With TLS the listener's certificate is not verified: in-cluster listeners use their own
  * certificates, which no CA in the HAProxy image knows. `mode http` is written where the backend would
  * otherwise inherit tcp mode (a config whose defaults do not say `mode http`, like the hand-made ones
- * that set it per section): an http frontend cannot use a tcp backend.
+ * that set it per section): an http frontend cannot use a tcp backend. The route's limits
+ * (route-limits.ts) come before the server line: its own values, else `options.defaults`.
  */
 export function renderBackend(
   spec: RouteSpec,
   backend: string,
   indent: string,
-  options: { resolvers: boolean; mode?: boolean },
+  options: { resolvers: boolean; mode?: boolean; defaults: RouteLimitValues },
 ): string[] {
   const { service } = spec;
   const notes = [spec.tls ? ', TLS' : '', spec.stripPrefix ? ', prefix stripped' : ''].join('');
@@ -80,6 +82,10 @@ export function renderBackend(
     `backend ${backend}`,
   ];
   if (options.mode) lines.push(`${indent}mode http`);
+  const own = spec.limits ?? {};
+  const follows = LIMIT_NAMES.filter((name) => own[name] === undefined);
+  const limits = renderLimitLines(effectiveLimits(own, options.defaults), follows);
+  lines.push(...limits.lines.map((line) => `${indent}${line}`));
   if (spec.stripPrefix && spec.match.type === 'path') {
     lines.push(`${indent}${stripPrefixDirective(spec.match.path).join(' ')}`);
   }
@@ -89,6 +95,7 @@ export function renderBackend(
       options.resolvers ? ` resolvers ${RESOLVERS_NAME}` : '',
       ' init-addr last,libc,none',
       options.resolvers ? ' resolve-prefer ipv4' : '',
+      limits.serverOptions,
       spec.tls ? ' ssl verify none' : '',
     ].join(''),
   );

@@ -11,6 +11,13 @@
 import type { GatewayLayout } from './check.ts';
 import type { ConfigLine, Section } from './config-text.ts';
 import { type RouteMatch, type ServiceRef, serviceFromAddress } from './route-input.ts';
+import {
+  type BackendLine,
+  LIMIT_NAMES,
+  type LimitName,
+  readLimitLines,
+  type RouteLimitValues,
+} from './route-limits.ts';
 import { stripPrefixDirective } from './route-render.ts';
 
 /** A route as the config holds it. */
@@ -26,6 +33,14 @@ export interface GatewayRoute {
   tls: boolean;
   /** The backend strips the path prefix (the tool's set-path rewrite). */
   stripPrefix: boolean;
+  /** The limits its backend enforces, read from the rules the tool writes (none for other rules). */
+  limits: RouteLimitValues;
+  /**
+   * The limits that follow the gateway defaults (the tool's routes only); the others are the route's own.
+   * A route the tool wrote before limits existed set none, so it follows them all (the next install
+   * writes them into its backend).
+   */
+  limitDefaults: LimitName[];
   /** 'tool': in the marked blocks; 'hand': an acl/use_backend written by hand elsewhere. */
   origin: 'tool' | 'hand';
 }
@@ -85,25 +100,32 @@ function describeBackend(
   layout: GatewayLayout,
   backend: string,
   match: RouteMatch,
-): Pick<GatewayRoute, 'address' | 'service' | 'tls' | 'stripPrefix'> {
+  origin: GatewayRoute['origin'],
+): Pick<GatewayRoute, 'address' | 'service' | 'tls' | 'stripPrefix' | 'limits' | 'limitDefaults' | 'origin'> {
   const section = layout.backends.get(backend);
   let server: ConfigLine | undefined;
   let stripPrefix = false;
   const strip = match.type === 'path' ? stripPrefixDirective(match.path) : undefined;
+  const own: BackendLine[] = [];
   for (let index = (section?.header ?? 0) + 1; section && index < section.end; index++) {
     const line = layout.text.lines[index] as ConfigLine;
     if (line.disabled) continue;
+    own.push(line);
     if (!server && line.words[0] === 'server') server = line;
     if (strip && line.words.length === strip.length && line.words.every((word, at) => word === strip[at])) {
       stripPrefix = true;
     }
   }
   const address = server?.words[2];
+  const { limits, follows, marked } = readLimitLines(own);
   return {
     address,
     service: address === undefined ? undefined : serviceFromAddress(address),
     tls: server?.words.slice(3).includes('ssl') ?? false,
     stripPrefix,
+    limits,
+    limitDefaults: origin === 'tool' && !marked ? [...LIMIT_NAMES] : follows,
+    origin,
   };
 }
 
@@ -147,8 +169,7 @@ function findRuleRoutes(layout: GatewayLayout, section: Section): FoundRoute[] {
       route: {
         match,
         backend,
-        ...describeBackend(layout, backend, match),
-        origin: isInRoutesBlock(layout, rule.index) ? 'tool' : 'hand',
+        ...describeBackend(layout, backend, match, isInRoutesBlock(layout, rule.index) ? 'tool' : 'hand'),
       },
       ruleLine: rule.index,
       acl,
@@ -165,8 +186,7 @@ export function findRoutes(layout: GatewayLayout): FoundRoute[] {
       route: {
         match,
         backend: entry.backend,
-        ...describeBackend(layout, entry.backend, match),
-        origin: 'tool',
+        ...describeBackend(layout, entry.backend, match, 'tool'),
       },
       ruleLine: entry.line,
       acl: undefined,

@@ -4,8 +4,17 @@
  * single pass: linear in the size of the config, and every byte it does not own is kept.
  */
 import { type GatewayBlocks, type GatewayLayout, inspectGatewayConfig } from './check.ts';
-import { applyEdits, bodyIndent, type ConfigLine, indentOf, LineEdits, type Section } from './config-text.ts';
+import {
+  applyEdits,
+  bodyIndent,
+  type ConfigLine,
+  indentOf,
+  LineEdits,
+  parseConfigText,
+  type Section,
+} from './config-text.ts';
 import { type ConfigContext, RouteExistsError, RouteNotFoundError } from './errors.ts';
+import { type GatewayProtection, readProtection, routeDefaultsOf, writeClientBlock } from './client-block.ts';
 import { addGatewayBlocks, defaultsModeAt, removeAddedBlocks } from './gateway-blocks.ts';
 import { BUNDLED_CONFIG_PATH, RESOLVERS_NAME, routeMapRule } from './names.ts';
 import {
@@ -16,6 +25,13 @@ import {
   sameService,
   validateRouteSpec,
 } from './route-input.ts';
+import {
+  effectiveLimits,
+  LIMIT_NAMES,
+  type RouteLimitSettings,
+  type RouteLimitValues,
+  sameLimitValue,
+} from './route-limits.ts';
 import {
   backendNameFor,
   isRouteComment,
@@ -46,6 +62,24 @@ export {
   type ServiceRef,
 } from './route-input.ts';
 export type { GatewayRoute } from './route-scan.ts';
+export type { GatewayProtection } from './client-block.ts';
+export {
+  BUILT_IN_DEFAULTS,
+  formatLimit,
+  kebabName,
+  type LimitName,
+  LIMIT_FLAGS,
+  LIMIT_NAMES,
+  parseCidrFile,
+  parseCidrList,
+  parseConcurrency,
+  parseRate,
+  parseSize,
+  parseTrustedProxies,
+  type RateLimit,
+  type RouteLimitSettings,
+  type RouteLimitValues,
+} from './route-limits.ts';
 
 export { isMapPath } from './names.ts';
 
@@ -94,11 +128,27 @@ function describeRoute(route: GatewayRoute): string {
   return `${describeTarget(route)}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`;
 }
 
-function sameTarget(route: GatewayRoute, spec: RouteSpec): boolean {
+/**
+ * Same Service and options, and the same limits: for the tool's routes every limit, with the same ones
+ * following the defaults; for a hand-written route only those the spec sets (defaults are the tool's).
+ */
+function sameTarget(route: GatewayRoute, spec: RouteSpec, defaults: RouteLimitValues): boolean {
+  const own = spec.limits ?? {};
+  const limits = effectiveLimits(own, defaults);
+  const sameLimits =
+    route.origin === 'tool'
+      ? LIMIT_NAMES.every((name) =>
+          // A limit following the defaults on both sides is the same, whatever the defaults were when written.
+          route.limitDefaults.includes(name)
+            ? own[name] === undefined
+            : own[name] !== undefined && sameLimitValue(name, route.limits, limits),
+        )
+      : LIMIT_NAMES.every((name) => own[name] === undefined || sameLimitValue(name, route.limits, limits));
   return (
     sameService(route.service, spec.service) &&
     route.tls === (spec.tls ?? false) &&
-    route.stripPrefix === (spec.stripPrefix ?? false)
+    route.stripPrefix === (spec.stripPrefix ?? false) &&
+    sameLimits
   );
 }
 
@@ -219,6 +269,7 @@ function backendLines(layout: GatewayLayout, blocks: GatewayBlocks, spec: RouteS
   const [comment = '', header = '', ...body] = renderBackend(spec, name, bodyIndent(layout.text), {
     resolvers,
     mode: defaultsModeAt(layout.text, blocks.backendsEnd) !== 'http',
+    defaults: routeDefaultsOf(layout.text),
   });
   return [`${headerIndent}${comment}`, `${headerIndent}${header}`, ...body];
 }
@@ -322,7 +373,8 @@ function addToLayout(layout: GatewayLayout, spec: RouteSpec, options: AddRouteOp
   const primary = existing.find((route) => route.route.origin === 'tool') ?? existing[0];
   const previous = primary?.route;
   if (previous) {
-    if (sameTarget(previous, spec) && (previous.origin === 'tool' || !options.overwrite)) {
+    const same = sameTarget(previous, spec, routeDefaultsOf(layout.text));
+    if (same && (previous.origin === 'tool' || !options.overwrite)) {
       return { cfg: layout.text.source, outcome: 'unchanged', previous };
     }
     if (!options.overwrite) {
@@ -394,4 +446,55 @@ export function describeRouteTarget(route: GatewayRoute): string {
     ? `${route.service.name}.${route.service.namespace}:${route.service.port}`
     : (route.address ?? `backend ${route.backend}`);
   return `${target}${route.tls ? ' (TLS)' : ''}${route.stripPrefix ? ' (prefix stripped)' : ''}`;
+}
+
+/** The limits a tool route set itself, as a spec would carry them (the others follow the defaults). */
+function ownLimits(route: GatewayRoute): RouteLimitSettings {
+  const own: RouteLimitSettings = {};
+  for (const name of LIMIT_NAMES) {
+    if (!route.limitDefaults.includes(name)) Object.assign(own, { [name]: route.limits[name] });
+  }
+  return own;
+}
+
+/**
+ * The config with its client block (client.ts) saying `protection`, and every route of the tool that
+ * follows a default rendered again with the new defaults; routes' own values stay. A config without
+ * the block's place (hand-made) comes back as it is.
+ */
+export function writeGatewayProtection(
+  cfg: string,
+  protection: GatewayProtection,
+  options: RouteEditOptions = {},
+): string {
+  const written = writeClientBlock(cfg, protection);
+  if (written === cfg) return cfg;
+  let text = written;
+  const routes = listRoutes(written, options).filter(
+    (route) => route.origin === 'tool' && route.service && route.limitDefaults.length > 0,
+  );
+  for (const route of routes) {
+    if (!route.service) continue;
+    const spec: RouteSpec = {
+      match: route.match,
+      service: route.service,
+      tls: route.tls,
+      stripPrefix: route.stripPrefix,
+      limits: ownLimits(route),
+    };
+    const layout = inspectGatewayConfig(text, options);
+    const found = findRoutes(layout).find(
+      (one) => one.route.origin === 'tool' && sameMatch(one.route.match, route.match),
+    );
+    const edits = new LineEdits();
+    if (layout.blocks && found && planReplaceInPlace(layout, layout.blocks, found, spec, edits)) {
+      text = applyEdits(layout.text, edits);
+    }
+  }
+  return text;
+}
+
+/** The client block's settings, when the config has one. */
+export function readGatewayProtection(cfg: string): GatewayProtection | undefined {
+  return readProtection(parseConfigText(cfg));
 }

@@ -16,6 +16,8 @@ const RESOURCE_TYPES: ResourceType[] = [
   { apiVersion: 'v1', kind: 'Endpoints', resource: 'endpoints', namespaced: true },
   { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
   { apiVersion: 'v1', kind: 'Event', resource: 'events', namespaced: true },
+  // Read only, for the pod ranges install trusts by default (spec.podCIDRs).
+  { apiVersion: 'v1', kind: 'Node', resource: 'nodes', namespaced: false },
   { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'ReplicaSet', resource: 'replicasets', namespaced: true },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', resource: 'ingresses', namespaced: true },

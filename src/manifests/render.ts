@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import { upgradeDeliveryLog } from '../haproxy/delivery-log-block.ts';
 import { configChecksum, GATEWAY_NAME } from '../haproxy/gateway-config.ts';
-import { addRoute, listRoutes, type RouteSpec, sameMatch } from '../haproxy/routes.ts';
+import {
+  addRoute,
+  BUILT_IN_DEFAULTS,
+  listRoutes,
+  readGatewayProtection,
+  type RouteSpec,
+  sameMatch,
+  writeGatewayProtection,
+} from '../haproxy/routes.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { validateGatewayOptions } from './options.ts';
 import type { ExposeKind, GatewayOptions, KubeObject } from './types.ts';
@@ -177,10 +185,28 @@ function configToRender(cfg: string, withEcho: boolean): string {
  * added to it, with `withEcho`, when missing, and its delivery log block brought up to the bundled one) so a re-install never loses routes or hand edits; the checksum annotation always matches the config
  * rendered. Throws InvalidOptionError on options Kubernetes would refuse.
  */
+/**
+ * The client block as install leaves it: the flags' values over the live config's (or the bundled
+ * config's), and for trusted proxies never set before, `podRanges` (what the cluster reports, if asked).
+ */
+function withProtection(
+  cfg: string,
+  options: GatewayOptions,
+  liveCfg: string | undefined,
+  podRanges: string[] | undefined,
+): string {
+  const stored = readGatewayProtection(cfg);
+  const liveStored = liveCfg === undefined ? undefined : readGatewayProtection(liveCfg);
+  const trustedProxies =
+    options.trustedProxies ?? liveStored?.trustedProxies ?? podRanges ?? stored?.trustedProxies ?? [];
+  const defaults = { ...(stored?.defaults ?? BUILT_IN_DEFAULTS), ...options.routeDefaults };
+  return writeGatewayProtection(cfg, { trustedProxies, defaults });
+}
+
 export function renderGatewayManifests(
   bundle: BundledManifests,
   options: GatewayOptions,
-  live: { haproxyCfg?: string | undefined } = {},
+  live: { haproxyCfg?: string | undefined; podRanges?: string[] | undefined } = {},
 ): KubeObject[] {
   validateGatewayOptions(options);
   const gateway = structuredClone(bundle.gateway);
@@ -196,7 +222,10 @@ export function renderGatewayManifests(
   const bundledCfg = data[CONFIG_KEY];
   if (typeof bundledCfg !== 'string') throw new Error(`the bundled ConfigMap has no ${CONFIG_KEY}`);
   const liveCfg = live.haproxyCfg === undefined ? undefined : upgradeDeliveryLog(live.haproxyCfg, bundledCfg);
-  const cfg = configToRender(liveCfg ?? bundledCfg, options.withEcho);
+  const cfg = configToRender(
+    withProtection(liveCfg ?? bundledCfg, options, live.haproxyCfg, live.podRanges),
+    options.withEcho,
+  );
   data[CONFIG_KEY] = cfg;
 
   renderDeployment(find(gateway, 'Deployment', GATEWAY_NAME), options, cfg);

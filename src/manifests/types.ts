@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RouteLimitSettings } from '../haproxy/route-limits.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 
@@ -55,6 +56,10 @@ export interface GatewayOptions {
   withEcho: boolean;
   /** Tool version, written to the app.kubernetes.io/version label. */
   version: string;
+  /** Gateway-wide defaults of route limits given on the command line; those left out keep the live ones. */
+  routeDefaults?: RouteLimitSettings;
+  /** Proxies whose X-Forwarded-For is believed; unset keeps the live ones (first install: the cluster's pod ranges). */
+  trustedProxies?: string[];
 }
 
 /** This package's version, read from its package.json. */

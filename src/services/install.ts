@@ -15,6 +15,7 @@ import {
 } from '../manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
+import { readGatewayProtection, type RouteLimitValues } from '../haproxy/routes.ts';
 import { checkServedApis } from './api-check.ts';
 import {
   checkGatewayAttachment,
@@ -24,6 +25,7 @@ import {
 } from './exposure.ts';
 import { type IngressObject, ingressAddress, NOT_EXPOSED } from './exposure-model.ts';
 import { isManagedByUs, type ObjectSummary, refOf, summarize } from './objects.ts';
+import { findPodRanges } from './pod-ranges.ts';
 
 export type InstallAction = 'created' | 'configured' | 'unchanged' | 'skipped' | 'removed';
 
@@ -45,6 +47,17 @@ export interface InstallResult {
   bindings?: BoundExport[];
   /** How the gateway is reached: the exposure object, its public URL, and its controller's verdict. */
   exposure: ExposureReport;
+  /** Who the gateway believes about X-Forwarded-For, and the defaults of routes' limits, as installed. */
+  protection: InstalledProtection;
+}
+
+export interface InstalledProtection {
+  trustedProxies: string[];
+  /** Where the trusted proxies came from: --trusted-proxies, the live config, the Nodes' pod ranges, or nowhere. */
+  trustedFrom: 'flag' | 'kept' | 'pod ranges' | 'none found';
+  /** Why no pod range was found ('none found'). */
+  why?: string;
+  routeDefaults: RouteLimitValues;
 }
 
 export interface InstallRequest {
@@ -146,6 +159,38 @@ export async function installGateway(
   }
 }
 
+/** What the rendered config says about clients and route defaults, and where its trusted proxies came from. */
+function installedProtection(
+  objects: KubeObject[],
+  options: InstallRequest['options'],
+  kept: boolean,
+  why: string | undefined,
+): InstalledProtection {
+  const configMap = objects.find((object) => object.kind === 'ConfigMap') as
+    (KubeObject & { data?: Record<string, string> }) | undefined;
+  const written = readGatewayProtection(configMap?.data?.[CONFIG_KEY] ?? '');
+  const trustedProxies = written?.trustedProxies ?? [];
+  const trustedFrom =
+    options.trustedProxies !== undefined
+      ? 'flag'
+      : kept
+        ? 'kept'
+        : trustedProxies.length > 0
+          ? 'pod ranges'
+          : 'none found';
+  return {
+    trustedProxies,
+    trustedFrom,
+    ...(trustedFrom === 'none found' && why ? { why } : {}),
+    routeDefaults: written?.defaults ?? {
+      maxBody: null,
+      rateLimit: null,
+      allowFrom: null,
+      maxConcurrent: null,
+    },
+  };
+}
+
 /** How the user would run this install again, for hints. */
 const rerunCommand = (request: InstallRequest) =>
   `kubectl trigger-gateway install${request.workspace === undefined ? '' : ` --workspace ${request.workspace}`}`;
@@ -170,7 +215,14 @@ async function applyGateway(
     renderGatewayManifests(bundle, options).map((object) => kube.read(refOf(object))),
   );
   const liveConfig = liveConfigOf(live);
-  const objects = renderGatewayManifests(bundle, options, { haproxyCfg: liveConfig });
+  const kept = liveConfig === undefined ? undefined : readGatewayProtection(liveConfig);
+  const podRanges =
+    options.trustedProxies === undefined && kept === undefined ? await findPodRanges(kube) : undefined;
+  const objects = renderGatewayManifests(bundle, options, {
+    haproxyCfg: liveConfig,
+    podRanges: podRanges?.cidrs,
+  });
+  const protection = installedProtection(objects, options, kept !== undefined, podRanges?.why);
 
   const plan = objects.map((object, index) => ({ object, live: live[index] }));
   const foreign = plan.filter(
@@ -246,6 +298,7 @@ async function applyGateway(
     namespace: options.namespace,
     objects: results,
     keptLiveConfig: liveConfig !== undefined,
+    protection,
     rollout: [],
     waited: request.wait,
     exposure: exposureBeforeWait(options, exposureObject?.applied),

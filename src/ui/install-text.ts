@@ -1,5 +1,6 @@
+import { formatLimit, kebabName, LIMIT_NAMES } from '../haproxy/routes.ts';
 import type { ExposureReport } from '../services/exposure.ts';
-import type { InstallResult } from '../services/install.ts';
+import type { InstalledProtection, InstallResult } from '../services/install.ts';
 import type { UninstallResult } from '../services/uninstall.ts';
 
 /** Plain text for `install`: what changed, whether it serves, and what to do next. */
@@ -29,6 +30,7 @@ export function renderInstallResult(result: InstallResult): string {
     lines.push(`  ${object.id}${where} ${object.action}${object.reason ? `: ${object.reason}` : ''}`);
   }
   if (result.keptLiveConfig) lines.push('Kept the live haproxy.cfg with its routes and edits.');
+  lines.push(...protectionLines(result.protection));
   for (const rollout of result.rollout) {
     lines.push(
       `Ready: deployment ${rollout.namespace}/${rollout.deployment} ${rollout.ready}/${rollout.desired} pods.`,
@@ -67,4 +69,24 @@ export function renderUninstallResult(result: UninstallResult): string {
   }
   for (const namespace of result.kept) lines.push(`Kept namespace ${namespace.name}: ${namespace.reason}`);
   return lines.join('\n');
+}
+
+const TRUSTED_FROM: Record<InstalledProtection['trustedFrom'], string> = {
+  flag: '--trusted-proxies',
+  kept: 'kept from the live config',
+  'pod ranges': "the cluster's pod ranges, from the Nodes' spec.podCIDRs",
+  'none found': 'none found',
+};
+
+/** Who is believed about X-Forwarded-For, and the route defaults. */
+function protectionLines(protection: InstalledProtection): string[] {
+  const { trustedProxies, trustedFrom, why } = protection;
+  const trusted =
+    trustedProxies.length === 0
+      ? `Trusted proxies: none (${TRUSTED_FROM[trustedFrom]}${why ? `: ${why}` : ''}); X-Forwarded-For is ignored, clients are the connections' sources. Behind an Ingress, pass its pods' range: --trusted-proxies CIDR`
+      : `Trusted proxies (${TRUSTED_FROM[trustedFrom]}): ${trustedProxies.join(', ')}`;
+  const defaults = LIMIT_NAMES.map(
+    (name) => `${kebabName(name)} ${formatLimit(name, protection.routeDefaults)}`,
+  );
+  return [trusted, `Route defaults: ${defaults.join(', ')} (rates per gateway pod).`];
 }

@@ -83,6 +83,93 @@ describe.each(controlPlanes())('refusals on the $name control plane', (row) => {
     expect((await configMap())?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
   });
 
+  it('route limits: a bad value is refused with exit 2 before any write; a good one is written and read back', async () => {
+    const ns = freshNamespace('tg-limits');
+    const installed = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait', '-o', 'json');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    // The trusted proxies default to the pod ranges the Nodes report (none where they report none).
+    const nodes = await cluster.kube.list<KubeObject & { spec?: { podCIDRs?: string[]; podCIDR?: string } }>(
+      'v1',
+      'Node',
+    );
+    const ranges = [
+      ...new Set(
+        nodes.flatMap((node) => node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : [])),
+      ),
+    ].sort();
+    expect(JSON.parse(installed.stdout).protection.trustedProxies).toEqual(ranges);
+
+    // The Deployment's controllers keep updating its status after a --no-wait install: what a refused
+    // route add must not touch is the config and the pod template (the Deployment's generation).
+    const written = async () => {
+      const configMap = await cluster.kube.read({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        name: 'trigger-gateway-haproxy',
+        namespace: ns,
+      });
+      const deployment = await cluster.kube.read({
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        name: 'trigger-gateway',
+        namespace: ns,
+      });
+      return [configMap?.metadata.resourceVersion, deployment?.metadata.generation];
+    };
+    const before = await written();
+    for (const flags of [
+      ['--max-body', '1XB'],
+      ['--rate-limit', '0/s'],
+      ['--allow-from', '10.0.0.0/33'],
+      ['--allow-from', '10.0.0.0/8;'],
+      ['--max-concurrent', '-1'],
+    ]) {
+      const refused = await as(
+        cluster.kubeconfig,
+        RouteAdd,
+        '-n',
+        ns,
+        '/github',
+        'el-github.ci:8080',
+        ...flags,
+      );
+      expect(refused.exitCode, flags.join(' ')).toBe(2);
+      expect(refused.stderr).toContain(`${flags[0]}: invalid`);
+    }
+    expect(await written()).toEqual(before);
+
+    const added = await as(
+      cluster.kubeconfig,
+      RouteAdd,
+      '-n',
+      ns,
+      '/github',
+      'el-github.ci:8080',
+      '--max-body',
+      '1MiB',
+      '--rate-limit',
+      '600/m',
+      '--allow-from',
+      '192.30.252.0/22,2606:50c0::/32',
+      '--max-concurrent',
+      '8',
+      '--no-wait',
+    );
+    expect(added.exitCode, added.stderr).toBe(0);
+    const listed = await as(cluster.kubeconfig, RouteList, '-n', ns, '-o', 'json');
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({
+        limits: {
+          maxBody: 1024 ** 2,
+          rateLimit: { requests: 600, per: 'm', perSource: false },
+          allowFrom: ['192.30.252.0/22', '2606:50c0::/32'],
+          maxConcurrent: 8,
+        },
+        limitDefaults: [],
+      }),
+    ]);
+  });
+
   it('a user who may only read is refused install before anything is written', async () => {
     const ns = freshNamespace('tg-reader-install');
     const made = await kubectl('create', 'namespace', ns);

@@ -70,7 +70,14 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('the delivery record on the g
   beforeAll(async () => {
     plane = await startControlPlane({ dataPlane: true });
     const kubeconfig = plane.writeKubeconfig(join(mkdtempSync(join(tmpdir(), 'tg-record-')), 'kubeconfig'));
-    const installed = await runCommand(Install, ['--kubeconfig', kubeconfig, '--with-echo']);
+    // The test stands in for the Ingress controller: trust its address, so its X-Forwarded-For names the client.
+    const installed = await runCommand(Install, [
+      '--kubeconfig',
+      kubeconfig,
+      '--with-echo',
+      '--trusted-proxies',
+      '127.0.0.1',
+    ]);
     expect(installed.exitCode, installed.stderr).toBe(0);
 
     const { host, port } = gateway();
@@ -139,7 +146,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('the delivery record on the g
     for (const line of lines) expect(() => JSON.parse(line) as unknown).not.toThrow();
   });
 
-  it('records a GitHub delivery: route, provider IDs, client from X-Forwarded-For, the path without its query', () => {
+  it('records a GitHub delivery: route, provider IDs, client from the X-Forwarded-For of a trusted proxy, the path without its query', () => {
     const record = records.find((candidate) => candidate.deliveryId === 'gh-delivery-1');
     expect(record).toMatchObject({
       route: '/trigger',

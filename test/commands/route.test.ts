@@ -314,9 +314,9 @@ describe('route remove and list', () => {
     expect((await run(RouteAdd, '--header', 'X-Github-Event', 'pac.ci:8080')).exitCode).toBe(0);
     const table = await run(RouteList);
     expect(table.exitCode).toBe(0);
-    expect(table.stdout).toMatch(/^MATCH\s+BACKEND\s+ORIGIN\s+SERVICE$/m);
-    expect(table.stdout).toMatch(/^\/github\s+el-github\.ci:8080\s+tool\s+exists$/m);
-    expect(table.stdout).toMatch(/^header X-Github-Event\s+pac\.ci:8080\s+tool\s+missing$/m);
+    expect(table.stdout).toMatch(/^MATCH\s+BACKEND\s+ORIGIN\s+SERVICE\s+LIMITS$/m);
+    expect(table.stdout).toMatch(/^\/github\s+el-github\.ci:8080\s+tool\s+exists\s+body 25MiB\*$/m);
+    expect(table.stdout).toMatch(/^header X-Github-Event\s+pac\.ci:8080\s+tool\s+missing\s+body 25MiB\*$/m);
   });
 
   it('removes a route so that the config is back to what it was', async () => {

@@ -18,7 +18,9 @@ it('the README main job installs the gateway, routes to the echo backend and sen
   expect(result.stdout).toContain('Ready: deployment trigger/httpecho 1/1 pods.');
   expect(result.stdout).toMatch(/deployment\.apps\/trigger-gateway\s+2\/2\s+2\s+2/);
   expect(result.stdout).toMatch(/pod\/httpecho-[a-z0-9]+-[a-z0-9]+\s+1\/1\s+Running/);
-  expect(result.stdout).toMatch(/^\/github\s+httpecho\.trigger:80 \(prefix stripped\)\s+tool\s+exists$/m);
+  expect(result.stdout).toMatch(
+    /^\/github\s+httpecho\.trigger:80 \(prefix stripped\)\s+tool\s+exists\s+body 25MiB\*$/m,
+  );
   if (findHaproxy() || process.env.CI) {
     expect(result.stdout).toContain('POST /trigger/push through the gateway (real HAProxy): 200');
     expect(result.stdout).toMatch(

@@ -10,6 +10,7 @@ import {
   hasDeliveryLog,
   upgradeDeliveryLog,
 } from '../../src/haproxy/delivery-log-block.ts';
+import { CLIENT_END } from '../../src/haproxy/client-block.ts';
 import { addRoute, checkGatewayConfig, listRoutes } from '../../src/haproxy/routes.ts';
 import {
   bundledGatewayConfig,
@@ -47,22 +48,12 @@ describe('upgradeDeliveryLog', () => {
     expect(deliveryLogBlock(bundled).at(-2)).toMatch(/^log-format '\{"time":/);
   });
 
-  it('adds the block to a gateway from before it, after bind, keeping routes and hand edits byte for byte', () => {
+  it('adds the block to a gateway from before it, after bind and the client block, keeping routes and hand edits byte for byte', () => {
     const old = withoutBlock(edited(bundled));
     expect(hasDeliveryLog(old)).toBe(false);
     const upgraded = upgradeDeliveryLog(old, bundled);
-    expect(upgraded).toBe(
-      edited(bundled)
-        .replace(
-          // The hand note was after bind; the block goes right after bind, before it.
-          '    # a hand-written note right after bind\n',
-          '',
-        )
-        .replace(
-          `${DELIVERY_LOG_END}\n`,
-          `${DELIVERY_LOG_END}\n    # a hand-written note right after bind\n`,
-        ),
-    );
+    // The client block works out the client the delivery log records: the log goes after it.
+    expect(upgraded).toBe(edited(bundled));
     expect(withoutBlock(upgraded)).toBe(old);
     expect(listRoutes(upgraded).map((route) => route.match)).toEqual([{ type: 'path', path: '/github' }]);
     expect(() => checkGatewayConfig(upgraded)).not.toThrow();
@@ -71,7 +62,7 @@ describe('upgradeDeliveryLog', () => {
   it('keeps CRLF line endings and tab indentation', () => {
     const old = withoutBlock(bundled).replaceAll('\n    ', '\n\t').replaceAll('\n', '\r\n');
     const upgraded = upgradeDeliveryLog(old, bundled);
-    expect(upgraded).toContain(`\tbind :8080\r\n\t${DELIVERY_LOG_BEGIN}\r\n`);
+    expect(upgraded).toContain(`\t${CLIENT_END}\r\n\t${DELIVERY_LOG_BEGIN}\r\n`);
     expect(upgraded).toContain('\r\n\tno log\r\n');
     expect(upgraded.replaceAll('\r\n', '')).not.toContain('\n');
     expect(withoutBlock(upgraded.replaceAll('\r\n', '\n')).replaceAll('\n', '\r\n')).toBe(old);

@@ -18,7 +18,12 @@ import {
   type RouteMatch,
   type RouteSpec,
 } from '../../src/haproxy/routes.ts';
-import { bundledGatewayConfig, haproxyFixture, ORIGINAL_FIXTURES } from '../support/haproxy.ts';
+import {
+  bundledGatewayConfig,
+  defaultLimitLines,
+  haproxyFixture,
+  ORIGINAL_FIXTURES,
+} from '../support/haproxy.ts';
 
 const path = (p: string): RouteMatch => ({ type: 'path', path: p });
 const header = (name: string, value?: string): RouteMatch =>
@@ -94,6 +99,7 @@ const CASES: Case[] = [
       '# route /github -> Service el-github in namespace ci, port 8080',
       'backend route:github',
       '    mode http',
+      ...defaultLimitLines(),
       '    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none',
     ],
   },
@@ -116,6 +122,7 @@ const CASES: Case[] = [
     github: [
       '# route /github -> Service el-github in namespace ci, port 8080',
       'backend route:github',
+      ...defaultLimitLines(),
       '    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none',
     ],
   },
@@ -268,7 +275,9 @@ describe('where the blocks go in a hand-made config', () => {
     expect(cfg).toContain(
       `\tuse_backend be_x if PATH_x\n${['\t# BEGIN trigger-gateway routes', `\t${ROUTES_ADDED_NOTE}`, '\t.if 0', '\t/github/ route:github', '\t.endif', '\t# END trigger-gateway routes', `\t${ROUTE_MAP_RULE}`].join('\n')}\n\n`,
     );
-    expect(cfg).toContain('backend route:github\n\tmode http\n\tserver listener ');
+    expect(cfg).toContain(
+      `backend route:github\n\tmode http\n${defaultLimitLines('\t').join('\n')}\n\tserver listener `,
+    );
   });
 
   it('picks the first http frontend with a bind, whatever comes before it', () => {
@@ -308,7 +317,7 @@ describe('where the blocks go in a hand-made config', () => {
         .slice(0, 3)
         .join(
           '\n',
-        )}\n    /github/ route:github\n${routesBlock('    ').slice(3).join('\n')}\n\nbackend b\n    server s 127.0.0.1:9\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    mode http\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n`,
+        )}\n    /github/ route:github\n${routesBlock('    ').slice(3).join('\n')}\n\nbackend b\n    server s 127.0.0.1:9\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    mode http\n${defaultLimitLines().join('\n')}\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n`,
     );
   });
 
@@ -339,7 +348,7 @@ describe('where the blocks go in a hand-made config', () => {
     ]);
     // The config ended with a blank line: the backends block brings its own, so removing it gives that end back.
     expect(added.slice(added.indexOf('\n\n# The fallback.'))).toBe(
-      '\n\n# The fallback.\nbackend fallback\n    http-request return status 404\n\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n',
+      `\n\n# The fallback.\nbackend fallback\n    http-request return status 404\n\n\n# BEGIN trigger-gateway backends\n# route /github -> Service el-github in namespace ci, port 8080\nbackend route:github\n${defaultLimitLines().join('\n')}\n    server listener el-github.ci.svc.cluster.local:8080 init-addr last,libc,none\n# END trigger-gateway backends\n`,
     );
   });
 

@@ -17,7 +17,13 @@ import {
   RouteNotFoundError,
   type RouteSpec,
 } from '../../src/haproxy/routes.ts';
-import { bundledGatewayConfig, HAPROXY_FIXTURES, haproxyFixture } from '../support/haproxy.ts';
+import { BUILT_IN_DEFAULTS, LIMIT_NAMES } from '../../src/haproxy/route-limits.ts';
+import {
+  bundledGatewayConfig,
+  defaultLimitLines,
+  HAPROXY_FIXTURES,
+  haproxyFixture,
+} from '../support/haproxy.ts';
 
 const path = (p: string): RouteMatch => ({ type: 'path', path: p });
 const header = (name: string, value?: string): RouteMatch =>
@@ -132,6 +138,7 @@ describe('what addRoute writes', () => {
       '    /github/ route:github',
       '# route /github -> Service el-github in namespace ci, port 8080',
       'backend route:github',
+      ...defaultLimitLines(),
       '    server listener el-github.ci.svc.cluster.local:8080 resolvers cluster init-addr last,libc,none resolve-prefer ipv4',
     ]);
     expect(cfg).toContain('    .if 0\n    /github/ route:github\n    .endif\n');
@@ -140,7 +147,7 @@ describe('what addRoute writes', () => {
   it('strip-prefix and TLS: a set-path rewrite, and ssl on the server', () => {
     const cfg = add(base, spec(path('/github'), 'el-github', { stripPrefix: true, tls: true }));
     expect(cfg).toContain(
-      'backend route:github\n    http-request set-path %[path,regsub(^/github/?,/)]\n    server listener el-github.ci.svc.cluster.local:8080 resolvers cluster init-addr last,libc,none resolve-prefer ipv4 ssl verify none\n',
+      `backend route:github\n${defaultLimitLines().join('\n')}\n    http-request set-path %[path,regsub(^/github/?,/)]\n    server listener el-github.ci.svc.cluster.local:8080 resolvers cluster init-addr last,libc,none resolve-prefer ipv4 ssl verify none\n`,
     );
     expect(listRoutes(cfg)).toEqual([
       {
@@ -150,6 +157,8 @@ describe('what addRoute writes', () => {
         service: { name: 'el-github', namespace: 'ci', port: 8080 },
         tls: true,
         stripPrefix: true,
+        limits: BUILT_IN_DEFAULTS,
+        limitDefaults: LIMIT_NAMES,
         origin: 'tool',
       },
     ]);
@@ -190,6 +199,7 @@ describe('what addRoute writes', () => {
       '\t/gitlab/ route:gitlab',
       '# route /gitlab -> Service el-gitlab in namespace ci, port 8080, prefix stripped',
       'backend route:gitlab',
+      ...defaultLimitLines('\t'),
       '\thttp-request set-path %[path,regsub(^/gitlab/?,/)]',
       '\tserver listener el-gitlab.ci.svc.cluster.local:8080 resolvers cluster init-addr last,libc,none resolve-prefer ipv4',
     ]);

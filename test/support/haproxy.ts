@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_PATH, GATEWAY_HTTP_PORT, GATEWAY_STATS_PORT } from '../../src/haproxy/gateway-config.ts';
+import { BUILT_IN_DEFAULTS, LIMIT_NAMES, renderLimitLines } from '../../src/haproxy/route-limits.ts';
 import { configForCheck, findHaproxyBinary } from '../../src/services/haproxy-check.ts';
 import {
   DEFAULT_GATEWAY_OPTIONS,
@@ -23,6 +24,11 @@ export const findHaproxy = findHaproxyBinary;
 
 export const HAPROXY_MISSING =
   'haproxy is not installed (apt-get install haproxy, or set HAPROXY_BIN); skipped here; CI requires it';
+
+/** The lines a route backend gets from the built-in defaults (max-body 25MiB), for tests about where lines go. */
+export function defaultLimitLines(indent = '    '): string[] {
+  return renderLimitLines(BUILT_IN_DEFAULTS, LIMIT_NAMES).lines.map((line) => `${indent}${line}`);
+}
 
 /** The haproxy.cfg install would put in the ConfigMap, with or without the echo route. */
 export function bundledGatewayConfig(withEcho: boolean): string {

@@ -9,6 +9,7 @@ import {
   type RouteSpec,
 } from '../../haproxy/routes.ts';
 import { parseDuration } from '../../kube/kubeconfig.ts';
+import { limitFlags, limitsFromFlags } from '../../limit-flags.ts';
 import { resolveEventListener } from '../../services/event-listener.ts';
 import { locateGatewayAndSay } from '../../services/gateway.ts';
 import { addGatewayRoute } from '../../services/routes.ts';
@@ -18,6 +19,8 @@ export default class RouteAdd extends GatewayCommand<typeof RouteAdd> {
   static override summary = 'Route a path (or a header) to a Service or an EventListener.';
 
   static override description = `Adds a route to the gateway's haproxy.cfg and rolls the gateway pods so that it takes effect.
+
+Each route enforces limits in HAProxy: --max-body (413), --rate-limit (429 with Retry-After), --allow-from (403) and --max-concurrent (503 after 5s in the queue). Those not given follow the gateway defaults (install --max-body …; a new gateway's is 25MiB for --max-body and no limit for the others); "none" (or "any" for --allow-from) turns one off for this route. --overwrite rewrites a route as this command describes it.
 
 PATH matches whole segments: /github matches /github and /github/x, never /githubs; the longest matching path wins. BACKEND is SERVICE.NAMESPACE:PORT, SERVICE.NAMESPACE.svc.cluster.local:PORT, or SERVICE:PORT for a Service in the current namespace. The new config is checked by our parser and, where haproxy is installed, by haproxy -c before it is written; concurrent edits never lose one another.`;
 
@@ -38,6 +41,15 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
       description: 'Route on a header instead of a path',
       command:
         '<%= config.bin %> <%= command.id %> --header X-Github-Event pipelines-as-code-controller.openshift-pipelines:8080',
+    },
+    {
+      description: 'Refuse bodies over 1 MiB, allow only GitHub hook sources, 10 requests/s per source',
+      command:
+        '<%= config.bin %> <%= command.id %> /github el-github.ci:8080 --max-body 1MiB --allow-from-file github-hooks.txt --rate-limit 10/s --rate-limit-per-source',
+    },
+    {
+      description: 'Change the limits of an existing route (flags left out follow the gateway defaults)',
+      command: '<%= config.bin %> <%= command.id %> /github el-github.ci:8080 --max-concurrent 5 --overwrite',
     },
     {
       description: 'Show the haproxy.cfg diff without changing anything',
@@ -64,7 +76,10 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
     'strip-prefix': Flags.boolean({
       summary: 'Remove PATH from the request path before forwarding (/github/x → /x).',
     }),
-    overwrite: Flags.boolean({ summary: 'Replace the backend of a route that already exists.' }),
+    overwrite: Flags.boolean({
+      summary: 'Replace a route that already exists: its backend and its limits.',
+    }),
+    ...limitFlags('route'),
     'dry-run': configDiffFlag,
     ...rolloutFlags,
     output: outputFlag,
@@ -80,8 +95,9 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
       );
     }
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
+    const limits = limitsFromFlags(flags);
     const kube = this.kube();
-    const spec: RouteSpec = await this.backendFor(match, backendText);
+    const spec: RouteSpec = { ...(await this.backendFor(match, backendText)), limits };
     return this.runWithProgress(
       async (progress) => {
         const location = await locateGatewayAndSay(kube, progress);

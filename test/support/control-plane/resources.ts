@@ -58,6 +58,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     cluster: true,
     graceful: true,
   }),
+  // Read by install for the pod ranges it trusts (spec.podCIDRs), as the real server serves them.
+  type('v1', 'Node', 'nodes', { short: ['no'], sub: ['status'], cluster: true }),
   type('v1', 'ConfigMap', 'configmaps', { short: ['cm'] }),
   type('v1', 'Secret', 'secrets'),
   type('v1', 'Service', 'services', { short: ['svc'], categories: ALL, sub: ['status'], name: 'dns1035' }),
