@@ -9,15 +9,9 @@
  * A config without the block (a hand-made gateway) keeps working: route backends set txn.client from
  * the source themselves, and their defaults are the built-in ones.
  */
-import {
-  applyEdits,
-  type ConfigLine,
-  type ConfigText,
-  indentOf,
-  LineEdits,
-  parseConfigText,
-} from './config-text.ts';
+import { applyEdits, type ConfigText, indentOf, LineEdits, parseConfigText } from './config-text.ts';
 import { DELIVERY_LOG_BEGIN } from './delivery-log-block.ts';
+import { findMarkedBlock, isMarkerLine, replaceMarkedBlock } from './marked-block.ts';
 import { ROUTES_BEGIN } from './names.ts';
 import {
   BUILT_IN_DEFAULTS,
@@ -38,16 +32,7 @@ export interface GatewayProtection {
   defaults: RouteLimitValues;
 }
 
-function findBlock(text: ConfigText): { begin: ConfigLine; end: ConfigLine } | undefined {
-  const marked = (marker: string) =>
-    text.lines.filter((line) => line.words.length === 0 && line.text.trim() === marker);
-  const begins = marked(CLIENT_BEGIN);
-  const ends = marked(CLIENT_END);
-  const [begin] = begins;
-  const [end] = ends;
-  if (begins.length !== 1 || ends.length !== 1 || !begin || !end || end.index < begin.index) return undefined;
-  return { begin, end };
-}
+const findBlock = (text: ConfigText) => findMarkedBlock(text, CLIENT_BEGIN, CLIENT_END);
 
 /** The block's settings; undefined when the config has no (well-formed) block. */
 export function readProtection(text: ConfigText): GatewayProtection | undefined {
@@ -97,12 +82,10 @@ export function renderClientBlock(protection: GatewayProtection): string[] {
 
 /** Where a missing block goes: before the delivery log block, else after the last bind of the routes' frontend. */
 function insertionPoint(text: ConfigText): { index: number; indent: string; eol: string } | undefined {
-  const deliveryLog = text.lines.find(
-    (line) => line.words.length === 0 && line.text.trim() === DELIVERY_LOG_BEGIN,
-  );
+  const deliveryLog = text.lines.find((line) => isMarkerLine(line, DELIVERY_LOG_BEGIN));
   if (deliveryLog)
     return { index: deliveryLog.index, indent: indentOf(deliveryLog.text), eol: deliveryLog.eol };
-  const routes = text.lines.find((line) => line.words.length === 0 && line.text.trim() === ROUTES_BEGIN);
+  const routes = text.lines.find((line) => isMarkerLine(line, ROUTES_BEGIN));
   if (!routes) return undefined;
   const section = text.sections[text.sectionOf[routes.index] ?? -1];
   if (!section || (section.keyword !== 'frontend' && section.keyword !== 'listen')) return undefined;
@@ -121,15 +104,7 @@ export function writeClientBlock(cfg: string, protection: GatewayProtection): st
   const text = parseConfigText(cfg);
   const wanted = renderClientBlock(protection);
   const block = findBlock(text);
-  if (block) {
-    const indent = indentOf(block.begin.text);
-    const lines = wanted.map((line) => indent + line);
-    const current = text.lines.slice(block.begin.index, block.end.index + 1).map((line) => line.text);
-    if (current.length === lines.length && current.every((line, at) => line === lines[at])) return cfg;
-    const edits = new LineEdits().deleteRange(block.begin.index + 1, block.end.index + 1);
-    edits.replace(block.begin.index, lines);
-    return applyEdits(text, edits);
-  }
+  if (block) return replaceMarkedBlock(cfg, text, block, wanted);
   const at = insertionPoint(text);
   if (!at) return cfg;
   return applyEdits(

@@ -17,6 +17,7 @@ import {
   LineEdits,
   parseConfigText,
 } from './config-text.ts';
+import { findMarkedBlock, isMarkerLine, replaceMarkedBlock } from './marked-block.ts';
 import { ROUTES_BEGIN } from './names.ts';
 
 export const DELIVERY_LOG_BEGIN = '# BEGIN trigger-gateway delivery log';
@@ -24,17 +25,7 @@ export const DELIVERY_LOG_END = '# END trigger-gateway delivery log';
 /** client-block.ts's END marker (that module imports this one). */
 const CLIENT_END_MARKER = '# END trigger-gateway client';
 
-/** The BEGIN and END lines of the block, when there is exactly one well-formed block. */
-function findBlock(text: ConfigText): { begin: ConfigLine; end: ConfigLine } | undefined {
-  const marked = (marker: string) =>
-    text.lines.filter((line) => line.words.length === 0 && line.text.trim() === marker);
-  const begins = marked(DELIVERY_LOG_BEGIN);
-  const ends = marked(DELIVERY_LOG_END);
-  const [begin] = begins;
-  const [end] = ends;
-  if (begins.length !== 1 || ends.length !== 1 || !begin || !end || end.index < begin.index) return undefined;
-  return { begin, end };
-}
+const findBlock = (text: ConfigText) => findMarkedBlock(text, DELIVERY_LOG_BEGIN, DELIVERY_LOG_END);
 
 /** Whether the config has the block, i.e. its gateway writes delivery records. */
 export function hasDeliveryLog(cfg: string): boolean {
@@ -54,7 +45,7 @@ export function deliveryLogBlock(cfg: string): string[] {
 
 /** The last `bind` line (or client block end) of the section holding the routes block, where a missing block goes. */
 function insertionPoint(text: ConfigText): ConfigLine | undefined {
-  const routes = text.lines.find((line) => line.words.length === 0 && line.text.trim() === ROUTES_BEGIN);
+  const routes = text.lines.find((line) => isMarkerLine(line, ROUTES_BEGIN));
   if (!routes) return undefined;
   const section = text.sections[text.sectionOf[routes.index] ?? -1];
   if (!section || (section.keyword !== 'frontend' && section.keyword !== 'listen')) return undefined;
@@ -73,15 +64,7 @@ export function upgradeDeliveryLog(cfg: string, bundledCfg: string): string {
   const wanted = deliveryLogBlock(bundledCfg);
   const text = parseConfigText(cfg);
   const block = findBlock(text);
-  if (block) {
-    const indent = indentOf(block.begin.text);
-    const lines = wanted.map((line) => indent + line);
-    const current = text.lines.slice(block.begin.index, block.end.index + 1).map((line) => line.text);
-    if (current.length === lines.length && current.every((line, at) => line === lines[at])) return cfg;
-    const edits = new LineEdits().deleteRange(block.begin.index + 1, block.end.index + 1);
-    edits.replace(block.begin.index, lines);
-    return applyEdits(text, edits);
-  }
+  if (block) return replaceMarkedBlock(cfg, text, block, wanted);
   const bind = insertionPoint(text);
   // A bind ending the file without a line ending has nothing to insert after; HAProxy would refuse it anyway.
   if (!bind || bind.eol === '') return cfg;
