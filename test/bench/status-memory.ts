@@ -1,17 +1,20 @@
 /**
  * Memory of the live `status` view over time, on a gateway with many routes.
  *
- *   npx tsx test/bench/status-memory.ts [--routes=100] [--minutes=10] [--sample=30]
+ *   npx tsx test/bench/status-memory.ts [--routes=100] [--minutes=10] [--sample=30] [--rate=10]
  *
  * Starts a control plane with real HAProxy pods, installs the gateway with the echo backend, routes
  * `--routes` paths to it (the production addRoute, then one `route add` through kubectl so the pods
  * roll to the final config), and runs `kubectl trigger-gateway status` on a pseudo-terminal (`script`)
- * for `--minutes`, sampling the plugin's resident memory every `--sample` seconds from /proc. Goal:
+ * for `--minutes` while `--rate` GitHub webhooks a second go through the gateway to the routes in turn
+ * (the view's delivery feed reads every one), sampling the plugin's resident memory every `--sample`
+ * seconds from /proc. Goal:
  * under 150 MiB at the end. Results go to test/bench/results/status-memory-<date>.json. Exits 1 when
  * the goal is missed. Not part of `npm test`.
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,11 +27,13 @@ const { values } = parseArgs({
     routes: { type: 'string', default: '100' },
     minutes: { type: 'string', default: '10' },
     sample: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '10' },
   },
 });
 const ROUTES = Number(values.routes);
 const MINUTES = Number(values.minutes);
 const SAMPLE_SECONDS = Number(values.sample);
+const RATE = Number(values.rate);
 const GOAL_MIB = 150;
 
 const plane = await startControlPlane({ dataPlane: true });
@@ -52,7 +57,9 @@ function pluginRss(): number | undefined {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmdline.includes('run.js\u0000status')) continue;
+      // bin/run.js, or the name kubectl runs it by; arguments are NUL-separated.
+      const [, script = '', command] = cmdline.split('\u0000');
+      if (!/(?:run\.js|kubectl-trigger_gateway)$/.test(script) || command !== 'status') continue;
       const rss = readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m)?.[1];
       if (rss) return Math.round(Number(rss) / 1024);
     } catch {
@@ -60,6 +67,20 @@ function pluginRss(): number | undefined {
     }
   }
   return undefined;
+}
+
+/** One GitHub webhook through the gateway Service; its status does not matter here, only that it is recorded. */
+function sendDelivery(path: string, id: string): Promise<void> {
+  const { host, port } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+  const headers = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': id, 'Content-Type': 'application/json' };
+  return new Promise((resolve) => {
+    const req = httpRequest({ host, port, path, method: 'POST', headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', () => resolve());
+    req.end('{"ref":"refs/heads/main"}');
+  });
 }
 
 try {
@@ -83,13 +104,24 @@ try {
 
   const view = spawn('script', ['-qfc', 'kubectl trigger-gateway status', '/dev/null'], { env });
   view.stdout.resume();
-  const samples: Array<{ seconds: number; rssMiB: number | undefined }> = [];
+  const samples: Array<{ seconds: number; rssMiB: number | undefined; sent: number }> = [];
   const started = Date.now();
+  let sent = 0;
+  let nextSample = SAMPLE_SECONDS;
+  // A steady RATE a second, paced by the clock; a sample every SAMPLE_SECONDS reads /proc.
   while (Date.now() - started < MINUTES * 60_000) {
-    await new Promise((resolve) => setTimeout(resolve, SAMPLE_SECONDS * 1000));
-    const sample = { seconds: Math.round((Date.now() - started) / 1000), rssMiB: pluginRss() };
-    samples.push(sample);
-    console.log(`${sample.seconds}s  ${sample.rssMiB ?? '?'} MiB`);
+    const elapsed = (Date.now() - started) / 1000;
+    while (sent < elapsed * RATE) {
+      sent += 1;
+      await sendDelivery(`/hook-${(sent % ROUTES) + 1}/push`, `gh-bench-${sent}`);
+    }
+    if (elapsed >= nextSample) {
+      nextSample += SAMPLE_SECONDS;
+      const sample = { seconds: Math.round(elapsed), rssMiB: pluginRss(), sent };
+      samples.push(sample);
+      console.log(`${sample.seconds}s  ${sample.rssMiB ?? '?'} MiB  ${sent} deliveries`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
   view.stdin.write('q');
   const measured = samples.flatMap((sample) => (sample.rssMiB === undefined ? [] : [sample.rssMiB]));
@@ -98,6 +130,8 @@ try {
     date: new Date().toISOString(),
     routes: ROUTES,
     minutes: MINUTES,
+    ratePerSecond: RATE,
+    deliveries: sent,
     goalMiB: GOAL_MIB,
     final,
     max: Math.max(...measured),

@@ -219,6 +219,13 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
   const GATEWAY_PODS = 'app.kubernetes.io/name=trigger-gateway,app.kubernetes.io/instance=trigger-gateway';
   const WAIT = { timeout: 60_000, interval: 200 };
 
+  /** `test PATH`, which must succeed: the ID of the signed delivery it sent. */
+  async function sendTestDelivery(path: string): Promise<string> {
+    const sent = await runCommand(Test, ['--kubeconfig', cluster.kubeconfig, '-n', ns, path, '-o', 'json']);
+    expect(sent.exitCode, sent.stderr).toBe(0);
+    return (JSON.parse(sent.stdout) as { delivery: { id: string } }).delivery.id;
+  }
+
   beforeAll(async () => {
     cluster = await row.connect();
   });
@@ -289,17 +296,7 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
     });
     try {
       await vi.waitFor(() => expect(seen.map((each) => each.deliveryId)).toContain(firstDelivery), WAIT);
-      const sent = await runCommand(Test, [
-        '--kubeconfig',
-        cluster.kubeconfig,
-        '-n',
-        ns,
-        '/trigger',
-        '-o',
-        'json',
-      ]);
-      expect(sent.exitCode, sent.stderr).toBe(0);
-      const id = (JSON.parse(sent.stdout) as { delivery: { id: string } }).delivery.id;
+      const id = await sendTestDelivery('/trigger');
       await vi.waitFor(() => expect(seen.map((each) => each.deliveryId)).toContain(id), WAIT);
       expect(seen.find((each) => each.deliveryId === id)).toMatchObject({
         route: '/trigger',
@@ -339,17 +336,7 @@ describe.each(controlPlanes())('a delivery on the $name control plane', (row) =>
       const after = await podNames();
       expect(after.some((name) => before.includes(name))).toBe(false);
       await vi.waitFor(() => expect([...followedPods(following.stderr())].sort()).toEqual(after), WAIT);
-      const sent = await runCommand(Test, [
-        '--kubeconfig',
-        cluster.kubeconfig,
-        '-n',
-        ns,
-        '/rolled',
-        '-o',
-        'json',
-      ]);
-      expect(sent.exitCode, sent.stderr).toBe(0);
-      const id = (JSON.parse(sent.stdout) as { delivery: { id: string } }).delivery.id;
+      const id = await sendTestDelivery('/rolled');
       await vi.waitFor(() => expect(following.stdout()).toContain(id), WAIT);
       const record = following
         .stdout()

@@ -9,7 +9,7 @@ import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Deliveries from '../../src/commands/deliveries.ts';
 import Install from '../../src/commands/install.ts';
-import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
+import { removeDeliveryLog } from '../support/gateway-objects.ts';
 import { parseDeliveryLog } from '../../src/haproxy/delivery-log.ts';
 import type { ListedDelivery } from '../../src/services/deliveries.ts';
 import { runCommand } from '../support/cli.ts';
@@ -170,14 +170,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('deliveries', () => {
   });
 
   it('a gateway without the delivery log says what deliveries needs and how to get it', async () => {
-    const configMap = plane.get('configmaps', 'trigger-gateway-haproxy', 'trigger-gateway') as KubeObject & {
-      data: Record<string, string>;
-    };
-    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
-    plane.put({
-      ...configMap,
-      data: { 'haproxy.cfg': (configMap.data['haproxy.cfg'] ?? '').replace(block, '') },
-    });
+    removeDeliveryLog(plane);
     const result = await run();
     expect(result.exitCode).toBe(7);
     expect(result.stderr).toContain('does not record deliveries');

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
-import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
+import { DELIVERY_LOG_BEGIN } from '../../src/haproxy/delivery-log-block.ts';
 import Uninstall from '../../src/commands/uninstall.ts';
 import { REPO_ROOT, runCommand, runExecutable } from '../support/cli.ts';
-import { BUNDLED_GATEWAY_OBJECTS, kindAndName } from '../support/gateway-objects.ts';
+import { BUNDLED_GATEWAY_OBJECTS, kindAndName, withoutDeliveryLog } from '../support/gateway-objects.ts';
 import { type ControlPlane, type KubeObject, startControlPlane } from '../support/control-plane/index.ts';
 
 const NS = 'trigger-gateway';
@@ -219,8 +219,7 @@ describe('install', () => {
   it('gives a gateway from before the delivery log its log-format block, keeping routes and hand edits', async () => {
     expect((await install('--with-echo')).exitCode).toBe(0);
     const current = `${liveConfig()}\n# kept: a hand-written comment\n`;
-    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
-    const old = current.replace(block, '');
+    const old = withoutDeliveryLog(current);
     expect(old).not.toContain(DELIVERY_LOG_BEGIN);
     await editLiveConfig(old);
 

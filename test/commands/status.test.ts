@@ -13,17 +13,13 @@ import Install from '../../src/commands/install.ts';
 import Status from '../../src/commands/status.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
 import { KubeClient } from '../../src/kube/client.ts';
-import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
+import { removeDeliveryLog } from '../support/gateway-objects.ts';
 import { runDeliveryFeed } from '../../src/services/delivery-feed.ts';
 import { locateGateway } from '../../src/services/gateway.ts';
 import type { GatewayStatus } from '../../src/services/status-model.ts';
 import { useGatewayStatus } from '../../src/ui/status/use-gateway-status.ts';
 import { pluginPath, runCommand, runExecutable } from '../support/cli.ts';
-import {
-  type ControlPlaneWithDataPlane,
-  type KubeObject,
-  startControlPlane,
-} from '../support/control-plane/index.ts';
+import { type ControlPlaneWithDataPlane, startControlPlane } from '../support/control-plane/index.ts';
 import { postToGateway } from '../support/gateway-traffic.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 
@@ -49,6 +45,26 @@ async function untilRouted(): Promise<void> {
 }
 
 const ESCAPE = '\u001b';
+
+/** `kubectl trigger-gateway status` on a pseudo-terminal (`script`): what is typed into its stdin reaches the view. */
+function statusOnTerminal(env: Record<string, string> = {}) {
+  const child = spawn('script', ['-qfec', 'kubectl trigger-gateway status', '/dev/null'], {
+    env: {
+      PATH: pluginPath(),
+      HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
+      KUBECONFIG: kubeconfig,
+      TERM: 'xterm',
+      NO_COLOR: '1',
+      ...env,
+    },
+  });
+  let screen = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    screen += chunk.toString();
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { child, screen: () => screen, exited };
+}
 
 const triggerRoute = (value: GatewayStatus) => value.routes.find((route) => route.match === '/trigger');
 
@@ -173,29 +189,17 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
   });
 
   it('on a terminal, the real kubectl shows the live view, and q leaves it with exit 0', async () => {
-    // `script` gives the plugin a pseudo-terminal; what is typed into its stdin reaches the view.
-    const child = spawn('script', ['-qfec', 'kubectl trigger-gateway status', '/dev/null'], {
-      env: {
-        PATH: pluginPath(),
-        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
-        KUBECONFIG: kubeconfig,
-        TERM: 'xterm',
-        NO_COLOR: '1',
-      },
-    });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      screen += chunk.toString();
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const { child, screen, exited } = statusOnTerminal();
     try {
-      await vi.waitFor(() => expect(screen).toMatch(/\/trigger\s+httpecho\.trigger:80/), { timeout: 20_000 });
+      await vi.waitFor(() => expect(screen()).toMatch(/\/trigger\s+httpecho\.trigger:80/), {
+        timeout: 20_000,
+      });
       child.stdin.write('q');
       expect(await exited).toBe(0);
     } finally {
       child.kill('SIGINT');
     }
-    expect(screen).not.toMatch(/TypeError|Error:/);
+    expect(screen()).not.toMatch(/TypeError|Error:/);
   });
 
   it('--watch prints the state, then a line per change, until Ctrl-C', async () => {
@@ -247,26 +251,11 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
   });
 
   it("on a terminal, shows the selected route's deliveries as they arrive; d lists them, Enter shows one", async () => {
-    const child = spawn('script', ['-qfec', 'kubectl trigger-gateway status', '/dev/null'], {
-      env: {
-        PATH: pluginPath(),
-        HOME: mkdtempSync(join(tmpdir(), 'tg-home-')),
-        KUBECONFIG: kubeconfig,
-        TERM: 'xterm',
-        NO_COLOR: '1',
-        // Room for every section: the deliveries come after the pods and the route.
-        LINES: '50',
-        COLUMNS: '160',
-      },
-    });
-    let screen = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      screen += chunk.toString();
-    });
-    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    // Room for every section: the deliveries come after the pods and the route.
+    const { child, screen, exited } = statusOnTerminal({ LINES: '50', COLUMNS: '160' });
     const WAIT = { timeout: 20_000, interval: 100 };
     // The text as a user reads it: the terminal's cursor movements removed.
-    const text = () => screen.replace(new RegExp(`${ESCAPE}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
+    const text = () => screen().replace(new RegExp(`${ESCAPE}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
     try {
       await vi.waitFor(() => expect(text()).toContain('Deliveries to /trigger'), WAIT);
       const github = { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': 'gh-live-status' };
@@ -285,20 +274,13 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('status', () => {
     } finally {
       child.kill('SIGINT');
     }
-    expect(screen).not.toMatch(/TypeError|Error:/);
+    expect(screen()).not.toMatch(/TypeError|Error:/);
     // NO_COLOR: no colour, no bold or dim (SGR sequences); the selection is marked with › instead.
-    expect(screen).not.toMatch(new RegExp(`${ESCAPE}\\[[0-9;]*m`));
+    expect(screen()).not.toMatch(new RegExp(`${ESCAPE}\\[[0-9;]*m`));
   });
 
   it('the delivery feed says why a gateway without the delivery log shows none, and recovers once install adds it', async () => {
-    const configMap = plane.get('configmaps', 'trigger-gateway-haproxy', 'trigger-gateway') as KubeObject & {
-      data: Record<string, string>;
-    };
-    const block = new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`);
-    plane.put({
-      ...configMap,
-      data: { 'haproxy.cfg': (configMap.data['haproxy.cfg'] ?? '').replace(block, '') },
-    });
+    removeDeliveryLog(plane);
     const kube = new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 10_000 }));
     const stop = new AbortController();
     let reason: string | undefined;

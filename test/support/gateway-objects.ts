@@ -1,3 +1,6 @@
+import { DELIVERY_LOG_BEGIN, DELIVERY_LOG_END } from '../../src/haproxy/delivery-log-block.ts';
+import type { ControlPlane, KubeObject } from './control-plane/index.ts';
+
 /** The objects the bundle holds and install applies, in order, as `Kind/name`. */
 export const BUNDLED_GATEWAY_OBJECTS = [
   'Namespace/trigger-gateway',
@@ -12,4 +15,20 @@ export const BUNDLED_GATEWAY_OBJECTS = [
 
 export function kindAndName(object: { kind: string; metadata: { name: string } }): string {
   return `${object.kind}/${object.metadata.name}`;
+}
+
+/** `cfg` as a gateway from before the delivery log existed had it: the block cut out. */
+export function withoutDeliveryLog(cfg: string): string {
+  return cfg.replace(new RegExp(`[ \\t]*${DELIVERY_LOG_BEGIN}\\n[^]*?${DELIVERY_LOG_END}\\n`), '');
+}
+
+/** Takes the delivery log block out of the bundled gateway's live haproxy.cfg on the local control plane. */
+export function removeDeliveryLog(plane: ControlPlane, namespace = 'trigger-gateway'): void {
+  const configMap = plane.get('configmaps', 'trigger-gateway-haproxy', namespace) as KubeObject & {
+    data: Record<string, string>;
+  };
+  plane.put({
+    ...configMap,
+    data: { 'haproxy.cfg': withoutDeliveryLog(configMap.data['haproxy.cfg'] ?? '') },
+  });
 }
