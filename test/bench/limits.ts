@@ -1,12 +1,13 @@
 /**
  * Route limits under abuse: does one abused route (or listener) leave the others serving?
  *
- *   npx tsx test/bench/limits.ts [--seconds=8] [--runs=3] [--rate=100] [--slow-clients=500]
+ *   npx tsx test/bench/limits.ts [--seconds=8] [--runs=3] [--rate=100] [--slow-clients=500] [--baseline=REV]
  *
  * Two real HAProxy gateways on 127.0.0.1, each with the same four routes to local listeners:
- *   - "limits": the bundled config of this branch, routes written by addRoute with limits:
+ *   - "with limits": the bundled config, routes written by addRoute with limits:
  *     /flooded --rate-limit 100/s, /hanging --max-concurrent 10, /measured and /other (defaults);
- *   - "main": the bundled config of the main branch today (read from git), the same routes without limits.
+ *   - "before limits": the bundled config before route limits existed (read from git at --baseline, the last
+ *     commit of main before they were merged), the same routes without limits.
  * Listeners are one tiny HAProxy answering 200 (as in run.ts), and for /hanging a Node server that
  * accepts every request and never answers. Load comes from this file run as child processes (open-loop
  * senders on loopback, so a slow answer never slows the sending). Three runs each, interleaved:
@@ -44,6 +45,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '200' },
     'slow-clients': { type: 'string', default: '500' },
+    // main just before the route limits were merged into it.
+    baseline: { type: 'string', default: '9c6a849' },
   },
 });
 
@@ -239,12 +242,14 @@ function spec(path: string, limits: RouteLimitSettings): RouteSpec {
   };
 }
 
-/** The bundled haproxy.cfg of the main branch as it is today. */
+/** The bundled haproxy.cfg as it was before route limits (--baseline). */
 function mainBundledConfig(): string {
-  const yaml = execFileSync('git', ['show', 'main:manifests/20-configmap.yaml'], { encoding: 'utf8' });
+  const yaml = execFileSync('git', ['show', `${values.baseline}:manifests/20-configmap.yaml`], {
+    encoding: 'utf8',
+  });
   const configMap = load(yaml) as { data: Record<string, string> };
   const cfg = configMap.data['haproxy.cfg'];
-  if (!cfg) throw new Error('main has no bundled haproxy.cfg');
+  if (!cfg) throw new Error(`${values.baseline} has no bundled haproxy.cfg`);
   return cfg;
 }
 
@@ -302,11 +307,11 @@ async function main(): Promise<void> {
 
   const gateways = [
     {
-      name: 'limits (this branch)',
+      name: 'with limits',
       cfg: gatewayConfig(bundledGatewayConfig(false), true, upstreamPort, hangingPort),
     },
     {
-      name: 'main (bundled today)',
+      name: 'before limits',
       cfg: gatewayConfig(mainBundledConfig(), false, upstreamPort, hangingPort),
     },
   ];
