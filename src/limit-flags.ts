@@ -35,7 +35,8 @@ export function limitFlags(scope: 'route' | 'gateway') {
       helpGroup: 'LIMITS',
     }),
     'allow-from-file': Flags.string({
-      summary: 'Like --allow-from, from a file of CIDRs (blanks, commas or lines between them; # comments).',
+      summary:
+        'Like --allow-from, from a file of CIDRs (blanks, commas or lines between them; # comments); - reads standard input.',
       helpGroup: 'LIMITS',
     }),
     'max-concurrent': Flags.string({
@@ -57,13 +58,14 @@ export interface LimitFlagValues {
 function readCidrFile(path: string): string[] {
   let content: string;
   try {
-    content = readFileSync(path, 'utf8');
+    // "-": standard input, as `kubectl apply -f -` reads it.
+    content = readFileSync(path === '-' ? 0 : path, 'utf8');
   } catch (error) {
     throw usageError(`--allow-from-file: cannot read ${path}`, (error as Error).message, [
       'pass a file of CIDRs, e.g. curl -s https://api.github.com/meta | jq -r ".hooks[]" > github-hooks.txt',
     ]);
   }
-  return parseCidrFile(content, path);
+  return parseCidrFile(content, path === '-' ? 'standard input' : path);
 }
 
 /** The limits the flags set; those not given are left out (a route follows the default, install keeps it). */

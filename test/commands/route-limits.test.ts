@@ -3,6 +3,8 @@
  * exit 2 before anything is written, limits shown by route list (text and JSON), gateway defaults kept
  * across re-installs and reaching the routes that follow them.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import RouteList from '../../src/commands/route/list.ts';
 import { ExitCode } from '../../src/errors.ts';
-import { runCommand } from '../support/cli.ts';
+import { pluginPath, runCommand } from '../support/cli.ts';
 import { type ControlPlane, type KubeObject, startControlPlane } from '../support/control-plane/index.ts';
 
 const NS = 'trigger-gateway';
@@ -110,6 +112,35 @@ describe('bad limit values', () => {
     expect(result.exitCode).toBe(ExitCode.usage);
     expect(result.stderr).toContain('bad-ranges.txt: invalid address or CIDR "10.0.0.0/33"');
     expect(fingerprint()).toEqual(before);
+  });
+
+  it('route add --allow-from-file - reads the ranges from a pipe, as curl … | jq … | kubectl would give them', async () => {
+    const add = spawn(
+      'kubectl',
+      ['trigger-gateway', 'route', 'add', '/piped', 'el-piped.ci:8080', '--allow-from-file', '-'],
+      { env: { PATH: pluginPath(), HOME: dir, KUBECONFIG: kubeconfig, NO_COLOR: '1' } },
+    );
+    let stderr = '';
+    add.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    add.stdin.end('# GitHub hooks\n192.30.252.0/22\n185.199.108.0/22\n2a0a:a440::/29\n');
+    const [code] = (await once(add, 'exit')) as [number | null];
+    expect(code, stderr).toBe(0);
+    const route = (await listed()).find((each) => each.match.path === '/piped');
+    expect(route?.limits.allowFrom).toEqual(['192.30.252.0/22', '185.199.108.0/22', '2a0a:a440::/29']);
+
+    const empty = spawn(
+      'kubectl',
+      ['trigger-gateway', 'route', 'add', '/empty', 'el-empty.ci:8080', '--allow-from-file', '-'],
+      {
+        env: { PATH: pluginPath(), HOME: dir, KUBECONFIG: kubeconfig, NO_COLOR: '1' },
+      },
+    );
+    let refused = '';
+    empty.stderr.on('data', (chunk: Buffer) => (refused += chunk.toString()));
+    empty.stdin.end('');
+    const [emptyCode] = (await once(empty, 'exit')) as [number | null];
+    expect(emptyCode).toBe(ExitCode.usage);
+    expect(refused).toContain('--allow-from-file: standard input holds no address or CIDR');
   });
 
   it('install refuses a bad default or trusted proxy the same way; nothing written', async () => {
