@@ -15,6 +15,7 @@ import { compactEtcd, type EtcdConnection } from '../real/etcd.ts';
 import { runExecutable } from './cli.ts';
 import { startControlPlane, type ControlPlane, type UserSpec } from './control-plane/index.ts';
 import { DEFAULT_TOKEN } from './control-plane/kubeconfig.ts';
+import { eventually } from './eventually.ts';
 import { findHaproxy } from './haproxy.ts';
 import { kubeconfigForUser } from './kubeconfig.ts';
 
@@ -117,6 +118,21 @@ const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => 
           const made = await admin(...args);
           if (made.exitCode !== 0 && !made.stderr.includes('AlreadyExists')) throw new Error(made.stderr);
         }
+        // The RBAC authorizer learns of a new RoleBinding from its informer, a moment later: wait for it.
+        await eventually(
+          async () => {
+            const allowed = await admin(
+              'auth',
+              'can-i',
+              'get',
+              'configmaps',
+              `--as=system:serviceaccount:${namespace}:reader`,
+            );
+            if (allowed.stdout.trim() !== 'yes')
+              throw new Error(`the reader may not read yet: ${allowed.stderr}`);
+          },
+          { timeoutMs: 30_000 },
+        );
         const token = await admin('create', 'token', 'reader', '--duration=1h');
         if (token.exitCode !== 0) throw new Error(token.stderr);
         return kubeconfigForUser(plane, { token: token.stdout.trim() });
