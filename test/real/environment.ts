@@ -17,7 +17,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/ports.ts';
 import { type RealBinaries, REAL_DIR, buildRealBinaries } from './binaries.ts';
 import { type RealUser, writeRealKubeconfig } from './kubeconfig.ts';
 import { type LockRecord, alive, readLock, releaseLock, tryLock, updateLock } from '../support/lock-file.ts';
@@ -36,6 +35,18 @@ import { ManagedProcess } from './processes.ts';
 import { httpGet, waitFor } from './wait.ts';
 
 export const NODE_AGENT = join(REAL_DIR, 'node-agent', 'main.ts');
+
+/** Instance i's servers listen on INSTANCE_PORTS_BASE + i × PORTS_PER_INSTANCE + their offset. */
+const INSTANCE_PORTS_BASE = 20_000;
+const PORTS_PER_INSTANCE = 10;
+const PORT_OFFSETS = {
+  apiServer: 0,
+  etcdClient: 1,
+  etcdPeer: 2,
+  etcdMetrics: 3,
+  controllerManager: 4,
+  scheduler: 5,
+} as const;
 const REPO_ROOT = join(REAL_DIR, '..', '..');
 const LEASE_DIR = existsSync('/run') ? '/run/trigger-gateway-real' : join(tmpdir(), 'trigger-gateway-real');
 const SERVICE_CIDR = '10.96.0.0/16';
@@ -154,7 +165,7 @@ class Environment implements RealControlPlane {
     ]);
     this.ca = readFileSync(this.pki('ca.crt'), 'utf8');
     const etcd = await this.startEtcd();
-    const apiServerPort = await freePort('0.0.0.0');
+    const apiServerPort = this.port('apiServer');
     this.url = `https://127.0.0.1:${apiServerPort}`;
     await this.startApiServer(apiServerPort, etcd);
     await Promise.all([this.startControllerManager(), this.startScheduler()]);
@@ -266,8 +277,21 @@ class Environment implements RealControlPlane {
     this.options.log?.(`${child.name} is up (${((performance.now() - started) / 1000).toFixed(1)}s)`);
   }
 
+  /**
+   * The port of one of this instance's servers, from its leased index. They lie below the kernel's
+   * ephemeral range (32768 and up), so no port another process is handed can take one between our
+   * choosing it and the server binding it, as happened with ports picked free and then released.
+   */
+  private port(server: keyof typeof PORT_OFFSETS): number {
+    return INSTANCE_PORTS_BASE + this.index * PORTS_PER_INSTANCE + PORT_OFFSETS[server];
+  }
+
   private async startEtcd(): Promise<string> {
-    const [client, peer, metrics] = [await freePort(), await freePort(), await freePort()];
+    const [client, peer, metrics] = [
+      this.port('etcdClient'),
+      this.port('etcdPeer'),
+      this.port('etcdMetrics'),
+    ];
     const clientURL = `https://127.0.0.1:${client}`;
     const peerURL = `https://127.0.0.1:${peer}`;
     const etcd = this.spawn('etcd', this.binaries.etcd, [
@@ -348,7 +372,7 @@ class Environment implements RealControlPlane {
   }
 
   private async startControllerManager(): Promise<void> {
-    const port = await freePort();
+    const port = this.port('controllerManager');
     const kubeconfig = this.componentKubeconfig('controller-manager');
     const controllerManager = this.spawn('kube-controller-manager', this.binaries.kubeControllerManager, [
       `--kubeconfig=${kubeconfig}`,
@@ -375,7 +399,7 @@ class Environment implements RealControlPlane {
   }
 
   private async startScheduler(): Promise<void> {
-    const port = await freePort();
+    const port = this.port('scheduler');
     const kubeconfig = this.componentKubeconfig('scheduler');
     const scheduler = this.spawn('kube-scheduler', this.binaries.kubeScheduler, [
       `--kubeconfig=${kubeconfig}`,
