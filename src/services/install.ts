@@ -211,9 +211,7 @@ async function applyGateway(
   if (namespaceObject) await checkGatewayAttachment(kube, options, namespaceObject);
   progress.update(`Reading the current state of namespace ${options.namespace}`);
   // One read per object; the objects to apply only differ from the defaults by the live config.
-  const live = await Promise.all(
-    renderGatewayManifests(bundle, options).map((object) => kube.read(refOf(object))),
-  );
+  const live = await Promise.all(rendered.map((object) => kube.read(refOf(object))));
   const liveConfig = liveConfigOf(live);
   const kept = liveConfig === undefined ? undefined : readGatewayProtection(liveConfig);
   const podRanges =
