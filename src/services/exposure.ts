@@ -124,6 +124,21 @@ function describeConditions(conditions: Condition[]): string {
     .join(', ');
 }
 
+/** The Gateway an HTTPRoute attaches to (its first parentRef), whose addresses are the public ones. */
+async function readParentGateway(
+  kube: KubeClient,
+  route: HttpRouteObject,
+): Promise<GatewayObject | undefined> {
+  const ref = route.spec?.parentRefs?.[0];
+  if (!ref) return undefined;
+  return kube.read<GatewayObject>({
+    apiVersion: GATEWAY_API,
+    kind: 'Gateway',
+    name: ref.name,
+    namespace: ref.namespace ?? route.metadata.namespace,
+  });
+}
+
 /** The HTTPRoute's verdict: done when its Gateway's controller set Accepted and ResolvedRefs. */
 async function httpRouteVerdict(
   kube: KubeClient,
@@ -158,15 +173,7 @@ async function httpRouteVerdict(
     );
   }
   if (accepted?.status !== 'True' || resolved?.status !== 'True') return undefined;
-  const gateway = ref
-    ? await kube.read<GatewayObject>({
-        apiVersion: GATEWAY_API,
-        kind: 'Gateway',
-        name: ref.name,
-        namespace: ref.namespace ?? route.metadata.namespace,
-      })
-    : undefined;
-  return { ...httpRouteAddress(route, gateway), conditions };
+  return { ...httpRouteAddress(route, await readParentGateway(kube, route)), conditions };
 }
 
 function routeVerdict(route: OpenShiftRouteObject): ExposureReport | undefined {
@@ -259,16 +266,7 @@ export async function readPublicAddress(kube: KubeClient, namespace: string): Pr
     if (kind === 'ingress') return ingressAddress(object as IngressObject);
     if (kind === 'route') return openShiftRouteAddress(object as OpenShiftRouteObject);
     const route = object as HttpRouteObject;
-    const ref = route.spec?.parentRefs?.[0];
-    const gateway = ref
-      ? await kube.read<GatewayObject>({
-          apiVersion: GATEWAY_API,
-          kind: 'Gateway',
-          name: ref.name,
-          namespace: ref.namespace ?? namespace,
-        })
-      : undefined;
-    return httpRouteAddress(route, gateway);
+    return httpRouteAddress(route, await readParentGateway(kube, route));
   }
   return NOT_EXPOSED;
 }
