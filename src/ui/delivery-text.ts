@@ -13,16 +13,16 @@ export function visible(text: string): string {
 
 const dash = (text: string | undefined) => (text === undefined || text === '' ? '-' : visible(text));
 
-function milliseconds(ms: number | undefined): string {
+export function milliseconds(ms: number | undefined): string {
   return ms === undefined ? '-' : `${ms}ms`;
 }
 
 /** A status as users read it; -1 means none was sent (HAProxy's own value). */
-function statusText(status: number): string {
+export function statusText(status: number): string {
   return status < 0 ? '-' : String(status);
 }
 
-function providerEvent(delivery: ListedDelivery): string {
+export function providerEvent(delivery: ListedDelivery): string {
   if (!delivery.provider) return delivery.requestId ? 'request-id' : '-';
   return `${delivery.provider}/${dash(delivery.event)}`;
 }

@@ -4,7 +4,7 @@
  */
 import { Text } from 'ink';
 import type { ListedDelivery } from '../../services/deliveries.ts';
-import { renderDeliveryDetail, visible } from '../delivery-text.ts';
+import { milliseconds, providerEvent, renderDeliveryDetail, statusText, visible } from '../delivery-text.ts';
 import { ageAt, oneLine } from './cells.ts';
 import type { ColumnSpec } from './columns.ts';
 import { routeWindow } from './screen-plan.ts';
@@ -15,19 +15,22 @@ const PLAIN = { bold: String, dim: String, green: String, yellow: String, red: S
 const dash = (text: string | undefined): Cell =>
   text === undefined || text === '' ? { text: '-', dim: true } : { text: oneLine(visible(text)) };
 
+// The same texts as `deliveries` prints; what is missing is dimmed.
 function statusCell(status: number): Cell {
-  if (status < 0) return { text: '-', dim: true };
   const color = status >= 500 ? 'red' : status >= 400 ? 'yellow' : status < 300 ? 'green' : undefined;
-  return color ? { text: String(status), color } : { text: String(status) };
+  if (status < 0 || !color) return { text: statusText(status), dim: status < 0 };
+  return { text: statusText(status), color };
 }
 
-function eventCell(delivery: ListedDelivery): Cell {
-  if (!delivery.provider) return delivery.requestId ? { text: 'request-id', dim: true } : dash(undefined);
-  return { text: oneLine(visible(`${delivery.provider}/${delivery.event ?? '-'}`)) };
-}
+const eventCell = (delivery: ListedDelivery): Cell => ({
+  text: oneLine(providerEvent(delivery)),
+  dim: !delivery.provider,
+});
 
-const totalCell = (delivery: ListedDelivery): Cell =>
-  delivery.timings.active === undefined ? dash(undefined) : { text: `${delivery.timings.active}ms` };
+const totalCell = (delivery: ListedDelivery): Cell => ({
+  text: milliseconds(delivery.timings.active),
+  dim: delivery.timings.active === undefined,
+});
 
 // The ID is what a user looks for; the event and the pod give way first on a narrow terminal.
 const RECENT_COLUMNS: ColumnSpec[] = [
