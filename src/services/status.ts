@@ -117,7 +117,9 @@ export async function readExposure(
   namespace: string,
 ): Promise<void> {
   await readInto(sources, 'exposure', 'read how the gateway is exposed', async () => {
-    sources.exposure = await readPublicAddress(kube, namespace);
+    // Our Ingress, when the watch already holds it, is the answer (Ingresses come first): no list needed.
+    const ingress = sources.ingresses?.find((candidate) => isManagedByUs(candidate));
+    sources.exposure = ingress ? ingressAddress(ingress) : await readPublicAddress(kube, namespace);
   });
 }
 
