@@ -15,7 +15,7 @@ import {
 } from '../manifests/render.ts';
 import type { GatewayOptions, KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
-import { readGatewayProtection, type RouteLimitValues } from '../haproxy/routes.ts';
+import { BUILT_IN_DEFAULTS, readGatewayProtection, type RouteLimitValues } from '../haproxy/routes.ts';
 import { checkServedApis } from './api-check.ts';
 import {
   checkGatewayAttachment,
@@ -182,12 +182,8 @@ function installedProtection(
     trustedProxies,
     trustedFrom,
     ...(trustedFrom === 'none found' && why ? { why } : {}),
-    routeDefaults: written?.defaults ?? {
-      maxBody: null,
-      rateLimit: null,
-      allowFrom: null,
-      maxConcurrent: null,
-    },
+    // A config without the client block gives its routes the built-in defaults (as route add does).
+    routeDefaults: written?.defaults ?? { ...BUILT_IN_DEFAULTS },
   };
 }
 
