@@ -22,6 +22,12 @@ export const rolloutFlags = {
     allowNo: true,
   }),
   timeout: Flags.string({ summary: 'How long to wait for the rollout, e.g. 5m.', default: '5m' }),
+  rollback: Flags.boolean({
+    summary:
+      'When a new gateway pod crashes on the change, put the previous haproxy.cfg and pod template back (--no-rollback keeps the failed state).',
+    default: true,
+    allowNo: true,
+  }),
 };
 
 /** --dry-run for the commands that edit haproxy.cfg. */

@@ -11,6 +11,8 @@ export const ExitCode = {
   forbidden: 6,
   clusterState: 7,
   timeout: 8,
+  /** The gateway pods refused the change (they crashed on it), and it was rolled back. */
+  rolledBack: 9,
   /** Ctrl-C, as shells report a SIGINT exit. */
   interrupted: 130,
 } as const;

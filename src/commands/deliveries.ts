@@ -24,7 +24,7 @@ export default class Deliveries extends GatewayCommand<typeof Deliveries> {
 
 --follow prints each new delivery as the gateway records it, across all gateway pods, also the pods a rollout starts, until Ctrl-C: a row per delivery, or with -o json one JSON object per line (-o yaml: one YAML document per delivery). The pods it follows come and go on stderr (+ pod, - pod).
 
---id finds one delivery by the provider's delivery ID (X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Request-UUID) and prints everything recorded about it; when it is not there, it says how far back each pod's log reached.`;
+--id finds one delivery by the provider's delivery ID (X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Request-UUID, X-Gitea-Delivery) and prints everything recorded about it; when it is not there, it says how far back each pod's log reached.`;
 
   static override examples = [
     { description: 'Recent deliveries', command: '<%= config.bin %> <%= command.id %>' },

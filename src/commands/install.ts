@@ -56,7 +56,7 @@ export default class Install extends GatewayCommand<typeof Install> {
 
 It also sets who may be believed about the client address (--trusted-proxies) and the limits every route gets unless it sets its own (--max-body, --rate-limit, --allow-from, --max-concurrent; a route that follows a default is rewritten when the default changes). Values not given are kept from the live config.
 
-Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was.`;
+Running it again upgrades in place and changes nothing when nothing changed. Routes and hand edits in the live haproxy.cfg are always kept. Every object is checked with a server-side dry run before anything is written, so a refusal leaves the cluster as it was. A changed haproxy.cfg is checked by haproxy -c first (this machine's, or the gateway pods' own through kubectl exec), and when a new gateway pod crashes on the change, the previous haproxy.cfg and pod template are put back (exit 9; --no-rollback keeps the failed state).`;
 
   static override examples = [
     {
@@ -187,7 +187,14 @@ Running it again upgrades in place and changes nothing when nothing changed. Rou
     const bind = (flags.bind ?? []).map(parseExportRef);
     const kube = this.kube();
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
-    const request = { options, wait: flags.wait, timeoutMs, workspace: flags.workspace, bind };
+    const request = {
+      options,
+      wait: flags.wait,
+      timeoutMs,
+      rollback: flags.rollback,
+      workspace: flags.workspace,
+      bind,
+    };
     return this.runWithProgress(
       (progress) => installGateway(kube, request, progress),
       flags.output,

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Args, Flags } from '@oclif/core';
 import { GatewayCommand, outputFlag } from '../base-command.ts';
@@ -11,9 +12,13 @@ import { parseProvider, PROVIDERS } from '../webhook/index.ts';
 export default class Test extends GatewayCommand<typeof Test> {
   static override summary = 'Fire a signed sample webhook through the gateway and prove the backend got it.';
 
-  static override description = `Sends a delivery that looks and is signed like the provider's own to a route, tails the logs of the pods behind the route's Service while it does, and succeeds only when the backend's own log shows that delivery (its delivery ID, or the eventID an EventListener answers with): a 2xx alone is no proof.
+  static override description = `Sends a delivery that looks and is signed like the provider's own to a route and tails the logs of the pods behind the route's Service while it does. A 2xx alone is no proof: when the route's backend is a Tekton EventListener, test succeeds only when the listener created something (a PipelineRun) for the event it answered with; for any other backend, only when the backend's own log shows the delivery.
 
-It sends to --url when given, else to the Ingress's address, else through a port-forward to a gateway pod, and says which.`;
+For an EventListener it needs no secret flag: it finds the interceptor of the listener's triggers that checks the provider's signatures, signs with the Secret that interceptor reads and sends an event type the trigger accepts, and says which. When nothing is created in time, it says why it is likely and how to make the listener tell.
+
+It sends to --url when given, else to the public address of the Ingress, HTTPRoute or Route that exposes the gateway, else through a port-forward to a gateway pod, and says which. When the public host name does not resolve here, it connects to the address the controller reports with that name in Host and TLS (as curl --resolve does), and says so.
+
+An https:// gateway's certificate must chain to a CA this system trusts, or to the CAs in --certificate-authority.`;
 
   static override examples = [
     {
@@ -21,9 +26,18 @@ It sends to --url when given, else to the Ingress's address, else through a port
       command: '<%= config.bin %> <%= command.id %>',
     },
     {
+      description:
+        "A route to an EventListener: signed with its interceptor's own Secret, proven by the PipelineRun it starts",
+      command: '<%= config.bin %> <%= command.id %> /github',
+    },
+    {
       description: 'A GitLab merge request, signed with the secret an EventListener uses',
       command:
         '<%= config.bin %> <%= command.id %> /gitlab --provider gitlab --event merge_request --secret-from gitlab-secret:secretToken',
+    },
+    {
+      description: 'Through an https:// Ingress whose certificate a private CA signed',
+      command: '<%= config.bin %> <%= command.id %> /github --certificate-authority ca.crt',
     },
     {
       description: 'Your own payload through the public URL',
@@ -38,10 +52,12 @@ It sends to --url when given, else to the Ingress's address, else through a port
 
   static override flags = {
     provider: Flags.string({
-      summary: `Whose delivery to imitate: ${PROVIDERS.join(', ')}.`,
-      default: 'github',
+      summary: `Whose delivery to imitate: ${PROVIDERS.join(', ')} (default: what an EventListener checks, else github).`,
     }),
-    event: Flags.string({ summary: "The event, e.g. push or pull_request (default: the provider's push)." }),
+    event: Flags.string({
+      summary:
+        "The event, e.g. push or pull_request (default: the provider's push, or one the listener's trigger accepts).",
+    }),
     payload: Flags.string({
       summary: 'Send this JSON file as the body, byte for byte, instead of the sample.',
     }),
@@ -51,15 +67,18 @@ It sends to --url when given, else to the Ingress's address, else through a port
     }),
     'secret-from': Flags.string({
       summary:
-        'Read the secret from a Secret in the backend namespace: NAME[:KEY] (KEY default secretToken).',
+        "Read the secret from a Secret in the backend namespace: NAME[:KEY] (KEY default secretToken; default: the Secret an EventListener's interceptor reads).",
     }),
     url: Flags.string({ summary: 'Send to this base URL instead of the Ingress or a port-forward.' }),
+    'certificate-authority': Flags.string({
+      summary: "Trust the CAs in this PEM file, instead of the system's, for the gateway's https:// URL.",
+    }),
     follow: Flags.boolean({
       char: 'f',
       summary: 'Keep tailing the backend after the delivery arrived, until Ctrl-C.',
     }),
     timeout: Flags.string({
-      summary: 'How long to wait for the backend to log the delivery.',
+      summary: 'How long to wait for the listener to create something, or the backend to log the delivery.',
       default: '30s',
     }),
     output: outputFlag,
@@ -67,7 +86,7 @@ It sends to --url when given, else to the Ingress's address, else through a port
 
   public async run(): Promise<unknown> {
     const { args, flags } = this;
-    const provider = parseProvider(flags.provider);
+    const provider = flags.provider === undefined ? undefined : parseProvider(flags.provider);
     const timeoutMs = parseDuration(flags.timeout, 'timeout');
     const payload =
       flags.payload === undefined
@@ -86,6 +105,10 @@ It sends to --url when given, else to the Ingress's address, else through a port
       secret: flags.secret,
       secretFrom: secretName ? { name: secretName, key: secretKey || undefined } : undefined,
       url: flags.url,
+      certificateAuthority:
+        flags['certificate-authority'] === undefined
+          ? undefined
+          : readCertificateAuthority(flags['certificate-authority']),
       timeoutMs,
       onLogLine: podLogPrinter(),
       interrupt: interrupt.signal,
@@ -119,4 +142,29 @@ It sends to --url when given, else to the Ingress's address, else through a port
       );
     }
   }
+}
+
+/** --certificate-authority: a PEM file holding at least one certificate, read before anything is sent. */
+function readCertificateAuthority(file: string): { file: string; pem: Buffer } {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (error) {
+    throw usageError(
+      `cannot read --certificate-authority ${file}`,
+      error instanceof Error ? error.message : String(error),
+    );
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (error) {
+    throw usageError(
+      `--certificate-authority ${file} holds no PEM certificate`,
+      `${error instanceof Error ? error.message : String(error)}; the file should start with -----BEGIN CERTIFICATE-----`,
+      [
+        "e.g. the CA of a cert-manager Issuer: kubectl get secret NAME -o jsonpath='{.data.ca\\.crt}' | base64 -d > ca.crt",
+      ],
+    );
+  }
+  return { file, pem };
 }

@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
 import { GatewayCommand, outputFlag } from '../base-command.ts';
-import { ECHO_NAMESPACE } from '../manifests/render.ts';
+import { ECHO_ROUTE } from '../manifests/render.ts';
 import { uninstallGateway } from '../services/uninstall.ts';
 import { renderUninstallResult } from '../ui/install-text.ts';
 
 export default class Uninstall extends GatewayCommand<typeof Uninstall> {
   static override summary = 'Remove the gateway, and only what install created.';
 
-  static override description = `Finds the objects install created by their app.kubernetes.io/managed-by label, in the gateway namespace and the echo backend's namespace, and deletes them. A namespace install created is deleted only when nothing else lives in it. Objects trigger-gateway did not create are never touched.`;
+  static override description = `Finds the objects install created by their app.kubernetes.io/managed-by label, in the gateway namespace and the echo backend's namespace, and deletes them. A namespace install created is deleted only when nothing else lives in it. Objects trigger-gateway did not create are never touched. The echo backend (namespace trigger) goes only with the gateway whose install --with-echo made it, and only when no other gateway routes to it; the output says why it was kept.`;
 
   static override examples = [
     { description: 'See what would be removed', command: '<%= config.bin %> <%= command.id %> --dry-run' },
@@ -31,7 +31,7 @@ export default class Uninstall extends GatewayCommand<typeof Uninstall> {
     const kube = this.kube();
     const request = {
       namespace: kube.namespace,
-      extraNamespaces: [ECHO_NAMESPACE],
+      echo: { namespace: ECHO_ROUTE.service.namespace, service: ECHO_ROUTE.service.name },
       dryRun: flags['dry-run'],
     };
     return this.runWithProgress(

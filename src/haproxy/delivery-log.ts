@@ -8,7 +8,7 @@
  * skipped, never an error: the pods' logs hold more than records.
  */
 
-export type Provider = 'github' | 'gitlab' | 'bitbucket';
+export type Provider = 'gitea' | 'github' | 'gitlab' | 'bitbucket';
 
 /** What HAProxy appends to a value it cut (the block's regsub). */
 export const CUT_MARKER = '[cut]';
@@ -56,9 +56,9 @@ export interface Delivery {
   peer: string;
   provider: Provider | undefined;
   event: string | undefined;
-  /** The provider's delivery ID (X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Request-UUID). */
+  /** The provider's delivery ID (X-Gitea-Delivery, X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Request-UUID). */
   deliveryId: string | undefined;
-  /** The provider's hook ID (X-GitHub-Hook-ID, X-Gitlab-Webhook-UUID, X-Hook-UUID). */
+  /** The provider's hook ID (X-GitHub-Hook-ID, X-Gitlab-Webhook-UUID, X-Hook-UUID; Gitea sends none). */
   hookId: string | undefined;
   /** A generic sender's X-Request-Id. */
   requestId: string | undefined;
@@ -66,8 +66,13 @@ export interface Delivery {
   cut: string[];
 }
 
-/** Where each provider's fields are in a record, and which is its delivery and hook ID. */
-const PROVIDERS: ReadonlyArray<{ provider: Provider; delivery: string; hook: string }> = [
+/**
+ * Where each provider's fields are in a record, and which is its delivery and hook ID. The first with a
+ * value wins: Gitea first, since it sends X-GitHub-Event and X-GitHub-Delivery too (GitHub never sends
+ * X-Gitea-*).
+ */
+const PROVIDERS: ReadonlyArray<{ provider: Provider; delivery: string; hook?: string }> = [
+  { provider: 'gitea', delivery: 'delivery' },
   { provider: 'github', delivery: 'delivery', hook: 'hook_id' },
   { provider: 'gitlab', delivery: 'event_uuid', hook: 'webhook_uuid' },
   { provider: 'bitbucket', delivery: 'request_uuid', hook: 'hook_uuid' },
@@ -160,7 +165,7 @@ export function parseDeliveryLine(line: string): Delivery | undefined {
     provider: found?.provider,
     event: optional(fields?.event),
     deliveryId: found && optional(fields?.[found.delivery]),
-    hookId: found && optional(fields?.[found.hook]),
+    hookId: found?.hook === undefined ? undefined : optional(fields?.[found.hook]),
     requestId: optional(value.request_id),
     cut: cutFields(value),
   };

@@ -4,7 +4,7 @@
  */
 import type { Delivery, Provider } from './delivery-log.ts';
 
-export const PROVIDER_NAMES: readonly Provider[] = ['github', 'gitlab', 'bitbucket'];
+export const PROVIDER_NAMES: readonly Provider[] = ['github', 'gitlab', 'bitbucket', 'gitea'];
 
 /** --status: a class (2xx, 4xx, 5xx, …) or one code. */
 export type StatusFilter = { class: number } | { code: number };

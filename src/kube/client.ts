@@ -6,7 +6,7 @@ import { authorizationHeader, tlsOptions } from './credentials.ts';
 import { apiStatusOf, explainKubeError, KubeHttpError, type RequestDescription } from './errors.ts';
 import type { KubeTarget } from './kubeconfig.ts';
 import { type ProxyRoute, proxyEnvironment, proxyFor } from './proxy.ts';
-import { resourcePath, resourceType } from './resources.ts';
+import { resourcePath, type ResourceType, resourceType } from './resources.ts';
 import {
   isSuccess,
   readText,
@@ -100,6 +100,8 @@ export class KubeClient {
   /** Transports for a client certificate since renewed: they keep their open streams until close(). */
   private readonly retiredTransports: Transport[] = [];
   private proxyRoute: { route: ProxyRoute | undefined } | undefined;
+  /** Kinds found by resourceTypeOf, by apiVersion/kind. */
+  private readonly discoveredTypes = new Map<string, ResourceType>();
 
   constructor(readonly target: KubeTarget) {}
 
@@ -110,6 +112,32 @@ export class KubeClient {
   /** A client for another server URL with the same credentials: another kcp workspace of the same kcp. */
   forServer(server: string): KubeClient {
     return new KubeClient({ ...this.target, server });
+  }
+
+  /**
+   * The resource a kind is served as, from the server's discovery document as kubectl finds it (for
+   * kinds this tool does not know, such as what a TriggerTemplate creates); undefined when the server
+   * does not serve it.
+   */
+  async resourceTypeOf(apiVersion: string, kind: string): Promise<ResourceType | undefined> {
+    const known = this.discoveredTypes.get(`${apiVersion}/${kind}`);
+    if (known) return known;
+    const path = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const served = await this.discover<{
+      resources?: Array<{ name: string; kind: string; namespaced: boolean }>;
+    }>(path);
+    // Subresources (pipelineruns/status) share the kind.
+    const found = served?.resources?.find(
+      (resource) => resource.kind === kind && !resource.name.includes('/'),
+    );
+    if (!found) return undefined;
+    const type = { apiVersion, kind, resource: found.name, namespaced: found.namespaced };
+    this.discoveredTypes.set(`${apiVersion}/${kind}`, type);
+    return type;
+  }
+
+  private typeOf(apiVersion: string, kind: string): ResourceType {
+    return this.discoveredTypes.get(`${apiVersion}/${kind}`) ?? resourceType(apiVersion, kind);
   }
 
   /** A discovery document (/api/v1, /apis, /apis/<group>/<version>); undefined when the server has none there. */
@@ -124,7 +152,7 @@ export class KubeClient {
 
   /** Creates an object (POST); an AlreadyExists answer is a GatewayError whose cause is the 409. */
   async create<T extends KubeObject>(object: T): Promise<T> {
-    const type = resourceType(object.apiVersion, object.kind);
+    const type = this.typeOf(object.apiVersion, object.kind);
     const { name, namespace } = object.metadata;
     const params = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
     const describe = { verb: 'create', resource: type.resource, name, namespace } as const;
@@ -139,7 +167,7 @@ export class KubeClient {
   }
 
   async read<T extends KubeObject = KubeObject>(ref: ObjectRef): Promise<T | undefined> {
-    const type = resourceType(ref.apiVersion, ref.kind);
+    const type = this.typeOf(ref.apiVersion, ref.kind);
     const path = resourcePath(type, ref.namespace, ref.name);
     const describe = {
       verb: 'get',
@@ -177,7 +205,7 @@ export class KubeClient {
     options: ListOptions = {},
     limits: RequestLimits = {},
   ): Promise<{ items: T[]; resourceVersion: string }> {
-    const type = resourceType(apiVersion, kind);
+    const type = this.typeOf(apiVersion, kind);
     const describe = { verb: 'list', resource: type.resource, namespace: options.namespace } as const;
     try {
       const list = (await this.request(
@@ -203,7 +231,7 @@ export class KubeClient {
     options: ListOptions & { resourceVersion: string; timeoutSeconds: number },
     signal: AbortSignal,
   ): Promise<AsyncIterable<WatchEvent<T>>> {
-    const type = resourceType(apiVersion, kind);
+    const type = this.typeOf(apiVersion, kind);
     const describe = { verb: 'watch', resource: type.resource, namespace: options.namespace } as const;
     const params = new URLSearchParams({
       watch: 'true',
@@ -245,7 +273,7 @@ export class KubeClient {
 
   /** Server-side apply under our field manager. */
   async apply<T extends KubeObject>(object: T, options: ApplyOptions = {}): Promise<T> {
-    const type = resourceType(object.apiVersion, object.kind);
+    const type = this.typeOf(object.apiVersion, object.kind);
     const { name, namespace } = object.metadata;
     const params = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
     if (options.force) params.set('force', 'true');
@@ -267,7 +295,7 @@ export class KubeClient {
    * ConflictError, which read-modify-write loops catch and retry.
    */
   async replace<T extends KubeObject>(object: T): Promise<T> {
-    const type = resourceType(object.apiVersion, object.kind);
+    const type = this.typeOf(object.apiVersion, object.kind);
     const { name, namespace } = object.metadata;
     const describe = { verb: 'update', resource: type.resource, name, namespace } as const;
     const params = new URLSearchParams({ fieldManager: FIELD_MANAGER });
@@ -285,7 +313,7 @@ export class KubeClient {
 
   /** A JSON merge patch (RFC 7386): for a few fields we set without owning the object's whole spec. */
   async mergePatch<T extends KubeObject>(ref: ObjectRef, patch: object): Promise<T> {
-    const type = resourceType(ref.apiVersion, ref.kind);
+    const type = this.typeOf(ref.apiVersion, ref.kind);
     const describe = {
       verb: 'patch',
       resource: type.resource,
@@ -306,7 +334,7 @@ export class KubeClient {
 
   /** Deletes one object; false when it was already gone. */
   async delete(ref: ObjectRef, options: { dryRun?: boolean } & RequestLimits = {}): Promise<boolean> {
-    const type = resourceType(ref.apiVersion, ref.kind);
+    const type = this.typeOf(ref.apiVersion, ref.kind);
     const params = new URLSearchParams({ propagationPolicy: 'Background' });
     if (options.dryRun) params.set('dryRun', 'All');
     const describe = {
@@ -336,11 +364,19 @@ export class KubeClient {
    */
   async openPodLog(
     pod: { name: string; namespace: string },
-    options: { container?: string | undefined; sinceSeconds?: number; tailLines?: number; follow: boolean },
+    options: {
+      container?: string | undefined;
+      sinceSeconds?: number;
+      tailLines?: number;
+      follow: boolean;
+      /** The container's previous run, before its last restart. */
+      previous?: boolean;
+    },
     signal: AbortSignal,
   ): Promise<AsyncIterable<string>> {
     const params = new URLSearchParams({ follow: String(options.follow) });
     if (options.container) params.set('container', options.container);
+    if (options.previous) params.set('previous', 'true');
     if (options.tailLines !== undefined) params.set('tailLines', String(options.tailLines));
     if (options.sinceSeconds !== undefined)
       params.set('sinceSeconds', String(Math.max(1, Math.ceil(options.sinceSeconds))));
@@ -358,14 +394,41 @@ export class KubeClient {
     pod: { name: string; namespace: string },
     port: number,
   ): Promise<WebSocketConnection> {
-    const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}/portforward?ports=${port}`;
+    const path = `${podPath(pod)}/portforward?ports=${port}`;
     const describe = {
       verb: 'create',
       resource: 'pods/portforward',
       name: pod.name,
       namespace: pod.namespace,
     } as const;
-    const handshake = webSocketHandshake([PORT_FORWARD_PROTOCOL]);
+    return (await this.openWebSocket(path, describe, [PORT_FORWARD_PROTOCOL])).connection;
+  }
+
+  /**
+   * Starts a command in a pod's container (pods/exec) over a WebSocket, offering `protocols` in that
+   * order; the command runs once this resolves, with the protocol the server chose.
+   */
+  async openExec(
+    pod: { name: string; namespace: string },
+    query: URLSearchParams,
+    protocols: string[],
+  ): Promise<{ connection: WebSocketConnection; protocol: string }> {
+    const describe = {
+      verb: 'create',
+      resource: 'pods/exec',
+      name: pod.name,
+      namespace: pod.namespace,
+    } as const;
+    return this.openWebSocket(`${podPath(pod)}/exec?${query}`, describe, protocols);
+  }
+
+  /** A WebSocket through the API server, open within --request-timeout; the subprotocol it chose. */
+  private async openWebSocket(
+    path: string,
+    describe: RequestDescription,
+    protocols: string[],
+  ): Promise<{ connection: WebSocketConnection; protocol: string }> {
+    const handshake = webSocketHandshake(protocols);
     try {
       const answer = await this.sendAuthenticated(
         this.url(path),
@@ -381,7 +444,8 @@ export class KubeClient {
         answer.socket.destroy();
         throw new Error('the answer to the WebSocket handshake does not match the request');
       }
-      return new WebSocketConnection(answer.socket, answer.head);
+      const protocol = String(answer.response.headers['sec-websocket-protocol'] ?? '');
+      return { connection: new WebSocketConnection(answer.socket, answer.head), protocol };
     } catch (error) {
       throw this.explain(error, describe);
     }
@@ -507,13 +571,23 @@ export class KubeClient {
           : connection.transport.send(url, sent)),
       };
     };
-    const first = await attempt();
-    if ('head' in first.answer || first.answer.statusCode !== 401 || !first.connection.discard)
-      return first.answer;
-    first.connection.discard();
-    // Read to the end, so that its connection serves the retry.
-    first.answer.resume();
-    return (await attempt()).answer;
+    const started = Date.now();
+    for (let retries = 0; ; retries++) {
+      const first = await attempt();
+      let answer = first.answer;
+      if ('head' in answer) return answer;
+      if (answer.statusCode === 401 && first.connection.discard) {
+        first.connection.discard();
+        // Read to the end, so that its connection serves the retry.
+        answer.resume();
+        answer = (await attempt()).answer;
+        if ('head' in answer) return answer;
+      }
+      const wait = retryAfter(answer, retries, started, options.timeoutMs);
+      if (wait === undefined) return answer;
+      answer.resume();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   private explain(error: unknown, describe: RequestDescription) {
@@ -547,6 +621,31 @@ export class KubeClient {
   }
 }
 
+/** How many times a request is sent again when the server says when to (client-go's maxRetries). */
+const RETRY_AFTER_ATTEMPTS = 10;
+
+/**
+ * When to send again an answer the server asks to be retried, as client-go does: a 429 (API Priority
+ * and Fairness, a busy server) or a 5xx with Retry-After, for any verb, since the server did not act
+ * on it; at most RETRY_AFTER_ATTEMPTS times, and never past the request's own time limit.
+ * Undefined: hand the answer on.
+ */
+function retryAfter(
+  answer: IncomingMessage,
+  retries: number,
+  started: number,
+  timeoutMs: number | undefined,
+): number | undefined {
+  const code = answer.statusCode ?? 0;
+  const header = answer.headers['retry-after'];
+  if ((code !== 429 && (code < 500 || code > 599)) || header === undefined) return undefined;
+  if (retries >= RETRY_AFTER_ATTEMPTS) return undefined;
+  const seconds = Number.parseInt(String(header), 10);
+  const wait = Number.isInteger(seconds) && seconds >= 0 ? Math.min(seconds, 60) * 1000 : 1000;
+  if (timeoutMs && timeoutMs > 0 && Date.now() + wait - started >= timeoutMs) return undefined;
+  return wait;
+}
+
 /**
  * The limit for a request a wait makes once its --timeout is up (a last look, a clean-up): it must end
  * within one request timeout of `deadline`. Undefined when that time is gone too.
@@ -556,6 +655,9 @@ export function limitsAfter(kube: KubeClient, deadline: number): RequestLimits |
   const left = deadline + kube.target.requestTimeoutMs - Date.now();
   return left > 0 ? { timeoutMs: left } : undefined;
 }
+
+const podPath = (pod: { name: string; namespace: string }) =>
+  `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}`;
 
 /** The kubelet's WebSocket port-forward protocol, which kube-apiserver passes through (client-node's too). */
 const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';

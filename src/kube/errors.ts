@@ -70,7 +70,7 @@ function statusOf(body: unknown): StatusBody {
 }
 
 /** The first `code` found along an error's cause chain (undici wraps socket errors in "fetch failed"). */
-function errorCode(error: unknown): string | undefined {
+export function errorCode(error: unknown): string | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const candidate = current as { code?: unknown; name?: unknown; cause?: unknown };
     if (candidate.name === 'TimeoutError' || candidate.name === 'AbortError') return 'ETIMEDOUT';
@@ -282,6 +282,18 @@ function explainHttpError(
         next: ['run the command again'],
         exitCode: ExitCode.clusterState,
       });
+    case 429:
+      return new GatewayError(
+        `the API server is too busy to ${request.verb} ${describeTarget(request)} (429)`,
+        {
+          why: `${serverSays}; it kept asking to come back later (API Priority and Fairness sheds load), beyond what --request-timeout allows`,
+          next: [
+            'run the command again in a moment',
+            'or wait longer for each request: --request-timeout=2m',
+          ],
+          exitCode: ExitCode.unreachable,
+        },
+      );
     default:
       if (error.code >= 500) {
         return new GatewayError(

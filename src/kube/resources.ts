@@ -14,6 +14,8 @@ const RESOURCE_TYPES: ResourceType[] = [
   { apiVersion: 'v1', kind: 'Secret', resource: 'secrets', namespaced: true },
   { apiVersion: 'v1', kind: 'Service', resource: 'services', namespaced: true },
   { apiVersion: 'v1', kind: 'Endpoints', resource: 'endpoints', namespaced: true },
+  // Read only: the port a named targetPort resolves to (a Gateway's public port).
+  { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', resource: 'endpointslices', namespaced: true },
   { apiVersion: 'v1', kind: 'Pod', resource: 'pods', namespaced: true },
   { apiVersion: 'v1', kind: 'Event', resource: 'events', namespaced: true },
   // Read only, for the pod ranges install trusts by default (spec.podCIDRs).
@@ -40,12 +42,26 @@ const RESOURCE_TYPES: ResourceType[] = [
   { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', resource: 'workspaces', namespaced: false },
   { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', resource: 'apibindings', namespaced: false },
   { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', resource: 'apiexports', namespaced: false },
-  {
-    apiVersion: 'triggers.tekton.dev/v1beta1',
-    kind: 'EventListener',
-    resource: 'eventlisteners',
-    namespaced: true,
-  },
+  // Tekton Triggers: the listener behind a route, its triggers and what they check and create.
+  ...(
+    [
+      ['v1beta1', 'EventListener', 'eventlisteners', true],
+      ['v1beta1', 'Trigger', 'triggers', true],
+      ['v1beta1', 'TriggerTemplate', 'triggertemplates', true],
+      ['v1beta1', 'TriggerBinding', 'triggerbindings', true],
+      ['v1beta1', 'ClusterTriggerBinding', 'clustertriggerbindings', false],
+      ['v1alpha1', 'ClusterInterceptor', 'clusterinterceptors', false],
+      ['v1alpha1', 'Interceptor', 'interceptors', true],
+    ] as const
+  ).map(([version, kind, resource, namespaced]) => ({
+    apiVersion: `triggers.tekton.dev/${version}`,
+    kind,
+    resource,
+    namespaced,
+  })),
+  // What a TriggerTemplate creates, most often (Tekton Pipelines).
+  { apiVersion: 'tekton.dev/v1', kind: 'PipelineRun', resource: 'pipelineruns', namespaced: true },
+  { apiVersion: 'tekton.dev/v1', kind: 'TaskRun', resource: 'taskruns', namespaced: true },
 ];
 
 export function resourceType(apiVersion: string, kind: string): ResourceType {

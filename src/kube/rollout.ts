@@ -1,9 +1,10 @@
 import { ExitCode, GatewayError } from '../errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import { type KubeClient, limitsAfter } from './client.ts';
+import { labelSelectorOf } from './resources.ts';
 
 interface DeploymentLike extends KubeObject {
-  metadata: KubeObject['metadata'] & { generation?: number };
+  metadata: KubeObject['metadata'] & { generation?: number; uid?: string };
   spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
   status?: {
     observedGeneration?: number;
@@ -23,18 +24,83 @@ export interface PodLike extends KubeObject {
       name: string;
       ready?: boolean;
       restartCount?: number;
-      state?: {
-        waiting?: { reason?: string; message?: string };
-        terminated?: { reason?: string; exitCode?: number };
-      };
+      state?: ContainerState;
+      lastState?: ContainerState;
     }>;
   };
 }
 
-/** The pod's Ready condition is True: it receives traffic. */
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { reason?: string; exitCode?: number };
+}
+
+/** A container of a new pod that exited or crash-loops: its rollout cannot succeed. */
+export interface CrashedContainer {
+  pod: string;
+  container: string;
+  /** What its status says, e.g. "exited with code 1 (Error)", "CrashLoopBackOff". */
+  reason: string;
+  /** Whether its output is the previous container's log: it was restarted and runs again. */
+  previous: boolean;
+}
+
+const exited = (terminated: NonNullable<ContainerState['terminated']>) =>
+  `exited with code ${terminated.exitCode ?? '?'}${terminated.reason ? ` (${terminated.reason})` : ''}`;
+
+/**
+ * The first container of `pods` that exited or crash-loops, from its status as the kubelet reports
+ * it: terminated now, waiting in CrashLoopBackOff, terminated before (lastState), or restarted.
+ */
+export function crashedContainer(pods: PodLike[]): CrashedContainer | undefined {
+  for (const pod of pods) {
+    for (const container of pod.status?.containerStatuses ?? []) {
+      const { state, lastState, restartCount = 0 } = container;
+      const running = state?.running !== undefined;
+      const reason = state?.terminated
+        ? exited(state.terminated)
+        : state?.waiting?.reason === 'CrashLoopBackOff'
+          ? `CrashLoopBackOff${lastState?.terminated ? `, ${exited(lastState.terminated)}` : ''}`
+          : lastState?.terminated
+            ? exited(lastState.terminated)
+            : restartCount > 0
+              ? `restarted ${restartCount} times`
+              : undefined;
+      if (reason !== undefined)
+        return { pod: pod.metadata.name, container: container.name, reason, previous: running };
+    }
+  }
+  return undefined;
+}
+
+/** A new pod's container exited or crash-loops: the wait ended at once, naming it. */
+export class PodCrashError extends GatewayError {
+  constructor(
+    readonly crashed: CrashedContainer,
+    readonly deployment: { name: string; namespace: string },
+  ) {
+    super(`pod ${crashed.pod} of deployment ${deployment.namespace}/${deployment.name} crashed`, {
+      why: `container ${crashed.container} ${crashed.reason}`,
+      next: [
+        `kubectl -n ${deployment.namespace} logs ${crashed.pod} -c ${crashed.container}${crashed.previous ? ' --previous' : ''}`,
+      ],
+      exitCode: ExitCode.clusterState,
+    });
+    this.name = 'PodCrashError';
+  }
+}
+
+/** The pod's Ready condition is True. */
 export const isPodReady = (pod: PodLike): boolean =>
   pod.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True') ??
   false;
+
+/**
+ * Ready and not being deleted: what an EndpointSlice calls ready, so new traffic goes to it. A pod
+ * stays Ready while its preStop hook and graceful shutdown run, serving the config it started with.
+ */
+export const receivesTraffic = (pod: PodLike): boolean => isPodReady(pod) && !pod.metadata.deletionTimestamp;
 
 export interface RolloutState {
   done: boolean;
@@ -45,6 +111,8 @@ export interface RolloutState {
   message: string;
   ready: number;
   desired: number;
+  /** Pods of older revisions still shutting down (only when the wait was asked to see them go). */
+  draining?: number;
 }
 
 /** The rules `kubectl rollout status` applies to a Deployment. */
@@ -118,6 +186,50 @@ export interface WaitOptions {
   onProgress: (state: RolloutState) => void;
   /** Between polls; the API server is asked at most this often. */
   intervalMs?: number;
+  /**
+   * Also wait, within the same deadline, until no pod of an older revision is left: a pod being
+   * deleted still answers (its preStop hook, a graceful stop), with the old config, to whoever still
+   * sends to it, such as an ingress controller that has not seen the endpoints change yet.
+   */
+  untilOldPodsGone?: boolean;
+}
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const TEMPLATE_HASH = 'pod-template-hash';
+
+interface ReplicaSetLike extends KubeObject {
+  metadata: KubeObject['metadata'] & { ownerReferences?: Array<{ uid?: string }> };
+  spec?: { template?: { metadata?: { labels?: Record<string, string> } } };
+}
+
+/**
+ * The pods of the Deployment's newest ReplicaSet (the one its revision names), once the controller has
+ * seen the current spec: those the rollout waits for, whose crash ends it.
+ */
+async function newPods(kube: KubeClient, deployment: DeploymentLike, deadline: number): Promise<PodLike[]> {
+  const limits = { timeoutMs: deadline - Date.now() };
+  if (limits.timeoutMs <= 0) return [];
+  const { namespace, annotations, uid } = deployment.metadata;
+  const revision = annotations?.[REVISION];
+  const labels = deployment.spec?.selector?.matchLabels ?? {};
+  if (revision === undefined || Object.keys(labels).length === 0) return [];
+  const labelSelector = Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(',');
+  const sets = await kube.list<ReplicaSetLike>('apps/v1', 'ReplicaSet', { namespace, labelSelector }, limits);
+  const newest = sets.find(
+    (set) =>
+      set.metadata.annotations?.[REVISION] === revision &&
+      set.metadata.ownerReferences?.some((owner) => owner.uid === uid),
+  );
+  const hash = newest?.metadata.labels?.[TEMPLATE_HASH];
+  if (hash === undefined) return [];
+  return kube.list<PodLike>(
+    'v1',
+    'Pod',
+    { namespace, labelSelector: `${labelSelector},${TEMPLATE_HASH}=${hash}` },
+    { timeoutMs: Math.max(1, deadline - Date.now()) },
+  );
 }
 
 /** Waits until a deployment is fully rolled out, or explains from its pods why it is not. */
@@ -138,12 +250,65 @@ export async function waitForRollout(
       });
     }
     const state = rolloutState(deployment);
-    if (state.done) return state;
+    if (state.done)
+      return options.untilOldPodsGone ? drainOldPods(kube, deployment, state, options, deadline) : state;
     options.onProgress(state);
+    // A new pod that exits will not get ready however long the wait: say so now (once the spec is seen).
+    // Only a look: pods that cannot be read (not allowed, a slow server) leave the wait as it was.
+    if ((deployment.status?.observedGeneration ?? 0) >= (deployment.metadata.generation ?? 1)) {
+      const pods = await newPods(kube, deployment, deadline).catch(() => []);
+      const crashed = crashedContainer(pods);
+      if (crashed) throw new PodCrashError(crashed, ref);
+    }
     if (state.stuck || Date.now() >= deadline)
       throw await rolloutFailure(kube, deployment, state, ref.namespace, deadline);
     await new Promise((resolve) =>
       setTimeout(resolve, Math.min(interval, Math.max(0, deadline - Date.now()))),
+    );
+  }
+}
+
+/**
+ * After a rollout: waits until the pods of older revisions are gone, saying how many still shut
+ * down; at the deadline it gives up waiting (the rollout itself is done) and `draining` says how many
+ * were left. Pods that cannot be read leave it done as it was.
+ */
+async function drainOldPods(
+  kube: KubeClient,
+  deployment: DeploymentLike,
+  done: RolloutState,
+  options: WaitOptions,
+  deadline: number,
+): Promise<RolloutState> {
+  for (;;) {
+    const current = await newPods(kube, deployment, deadline).catch(() => undefined);
+    const labels = deployment.spec?.selector?.matchLabels ?? {};
+    const all = await kube
+      .list<PodLike>('v1', 'Pod', {
+        namespace: deployment.metadata.namespace,
+        labelSelector: labelSelectorOf(labels),
+      })
+      .catch(() => undefined);
+    if (!current || !all || current.length === 0) return done;
+    const newNames = new Set(current.map((pod) => pod.metadata.name));
+    const old = all.filter((pod) => !newNames.has(pod.metadata.name)).length;
+    if (old === 0) return done;
+    const name = `deployment/${deployment.metadata.name}`;
+    if (Date.now() >= deadline) {
+      return {
+        ...done,
+        draining: old,
+        message: `${name} rolled out; ${old} old pod(s) were still shutting down`,
+      };
+    }
+    options.onProgress({
+      ...done,
+      done: false,
+      draining: old,
+      message: `Waiting for ${name}: ${old} old pod(s) still shutting down (they answer with the old config until they stop)`,
+    });
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(options.intervalMs ?? 500, Math.max(0, deadline - Date.now()))),
     );
   }
 }

@@ -118,6 +118,11 @@ export class Transport {
     server: URL,
     private readonly tlsOptions: TlsOptions,
     readonly proxy: ProxyRoute | undefined,
+    /**
+     * Connect here instead of to the URL's host, which still names the server in Host and in TLS (as
+     * curl --resolve does). Not for plain http:// through an HTTP proxy, which resolves the name itself.
+     */
+    private readonly connectTo?: string,
   ) {
     const secure = server.protocol === 'https:';
     this.absoluteForm = !secure && proxy !== undefined && proxy.url.protocol !== 'socks5:';
@@ -192,9 +197,17 @@ export class Transport {
       agent = this.tunnelAgent;
     }
     const { host, port } = hostAndPort(url);
+    const named = this.connectTo
+      ? {
+          host: this.connectTo,
+          headers: { ...headers, Host: url.host },
+          // No server name for an address, as TLS forbids.
+          ...(process.getBuiltinModule('node:net').isIP(host) === 0 ? { servername: host } : {}),
+        }
+      : { host, headers };
     return {
       request: url.protocol === 'http:' ? http.request : https.request,
-      args: { host, port, path: `${url.pathname}${url.search}`, agent, headers } satisfies ClientRequestArgs,
+      args: { ...named, port, path: `${url.pathname}${url.search}`, agent } satisfies DialOptions,
     };
   }
 
@@ -256,18 +269,49 @@ export class Transport {
   }
 }
 
+/** A whole answer: status, headers (lower-case names) and body. */
+export interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+/** Where sendOnce connects and whom it trusts, when not the URL's host and the system's CAs. */
+export interface Endpoint {
+  /** The CAs (PEM) to trust instead of the system's, as kubectl's and curl's flags do. */
+  ca?: string | Buffer | undefined;
+  /** An address to connect to, the URL's host name still sent in Host and TLS (curl --resolve). */
+  connectTo?: string | undefined;
+}
+
 /**
- * One request to a URL outside the cluster (the gateway, for `test`): through the proxy the environment
- * names for it, with the system's CAs, within `timeoutMs`; the whole answer.
+ * One request to a URL outside the cluster (the gateway for `test`, a provider's API for `webhook`):
+ * through the proxy the environment names for it, with the system's CAs (or `endpoint.ca`), within
+ * `timeoutMs`; the whole answer.
  */
-export async function sendOnce(url: string, options: SendOptions): Promise<{ status: number; body: string }> {
+export async function sendOnce(url: string, options: SendOptions, endpoint: Endpoint = {}): Promise<Answer> {
   const target = new URL(url);
-  const transport = new Transport(target, {}, proxyFor(target, undefined, proxyEnvironment()));
+  const transport = new Transport(
+    target,
+    endpoint.ca === undefined ? {} : { ca: endpoint.ca },
+    proxyFor(target, undefined, proxyEnvironment()),
+    endpoint.connectTo,
+  );
   try {
     const response = await transport.send(url, options);
-    return { status: response.statusCode ?? 0, body: await readText(response) };
+    return { status: response.statusCode ?? 0, headers: response.headers, body: await readText(response) };
   } finally {
     transport.destroy();
+  }
+}
+
+/** Whether this system resolves `host` (as a connection to it would: getaddrinfo, /etc/hosts included). */
+export async function hostResolves(host: string): Promise<boolean> {
+  try {
+    await process.getBuiltinModule('node:dns').promises.lookup(host);
+    return true;
+  } catch {
+    return false;
   }
 }
 

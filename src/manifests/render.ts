@@ -45,6 +45,8 @@ export const CONFIG_CHECKSUM_ANNOTATION = 'trigger-gateway.dev/config-checksum';
 export const VERSION_LABEL = 'app.kubernetes.io/version';
 export const GATEWAY_CONTAINER = 'haproxy';
 export const ECHO_NAMESPACE = 'trigger';
+/** On the echo backend's objects: the namespace of the gateway whose install --with-echo last applied them. */
+export const ECHO_INSTALLED_BY_ANNOTATION = 'trigger-gateway.dev/installed-by';
 /** What install --with-echo routes to the echo backend. */
 export const ECHO_ROUTE: RouteSpec = {
   match: { type: 'path', path: '/trigger' },
@@ -211,6 +213,13 @@ export function renderGatewayManifests(
   validateGatewayOptions(options);
   const gateway = structuredClone(bundle.gateway);
   const echo = options.withEcho ? structuredClone(bundle.echo) : [];
+  // Several gateways may route to the one echo backend: uninstall removes it only for the one that made it.
+  for (const object of echo) {
+    object.metadata.annotations = {
+      ...object.metadata.annotations,
+      [ECHO_INSTALLED_BY_ANNOTATION]: options.namespace,
+    };
+  }
 
   for (const object of gateway) {
     if (object.kind === 'Namespace') object.metadata.name = options.namespace;

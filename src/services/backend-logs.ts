@@ -1,6 +1,6 @@
 /** `l` in the status view: follow the logs of a route's backend pods, stern-style, until interrupted. */
 import type { KubeClient } from '../kube/client.ts';
-import { readyPodsBehind } from './test-delivery.ts';
+import { readyPodsBehind } from './backend-pods.ts';
 
 export async function tailBackendLogs(
   kube: KubeClient,

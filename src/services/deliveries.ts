@@ -8,6 +8,7 @@ import { type Delivery, parseDeliveryLine } from '../haproxy/delivery-log.ts';
 import { type DeliveryFilter, selectDeliveries } from '../haproxy/delivery-query.ts';
 import { describeMatch, describeRouteTarget, type GatewayRoute, listRoutes } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { apiStatusOf } from '../kube/errors.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { GatewayLocation } from './gateway.ts';
 import { readLiveConfig } from './routes.ts';
@@ -61,11 +62,18 @@ async function readPodDeliveries(
   pod: { name: string; namespace: string },
   sinceSeconds: number | undefined,
 ): Promise<Delivery[]> {
-  const lines = await kube.openPodLog(
-    pod,
-    { follow: false, ...(sinceSeconds === undefined ? {} : { sinceSeconds }) },
-    new AbortController().signal,
-  );
+  let lines: AsyncIterable<string>;
+  try {
+    lines = await kube.openPodLog(
+      pod,
+      { follow: false, ...(sinceSeconds === undefined ? {} : { sinceSeconds }) },
+      new AbortController().signal,
+    );
+  } catch (error) {
+    // A pod that went away (a rollout's old one) between the list and the read has no records left.
+    if (apiStatusOf(error)?.code === 404) return [];
+    throw error;
+  }
   const deliveries: Delivery[] = [];
   for await (const line of lines) {
     const delivery = parseDeliveryLine(line);

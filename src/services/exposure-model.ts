@@ -53,7 +53,12 @@ export interface GatewayObject extends KubeObject {
 export interface OpenShiftRouteObject extends KubeObject {
   spec?: { host?: string; tls?: { termination?: string } };
   status?: {
-    ingress?: Array<{ host?: string; routerName?: string; conditions?: Condition[] }>;
+    ingress?: Array<{
+      host?: string;
+      routerName?: string;
+      routerCanonicalHostname?: string;
+      conditions?: Condition[];
+    }>;
   };
 }
 
@@ -67,6 +72,12 @@ export interface PublicAddress {
   url?: string;
   /** Whether a controller reports an address the URL leads to, so `test` can send there. */
   routable: boolean;
+  /**
+   * The address the controller reports (a load balancer's IP or host name, a router's canonical
+   * host name): where the URL's host name should lead, and where `test` connects when it does not
+   * resolve.
+   */
+  address?: string;
   /** Why there is no URL (or no address behind it) yet, in one line. */
   note?: string;
 }
@@ -78,20 +89,22 @@ export function ingressAddress(ingress: IngressObject): PublicAddress {
   const object = `ingress.networking.k8s.io/${ingress.metadata.name}`;
   const tlsHost = ingress.spec?.tls?.flatMap((tls) => tls.hosts ?? [])[0];
   const host = ingress.spec?.rules?.find((rule) => rule.host)?.host;
-  const address = ingress.status?.loadBalancer?.ingress?.[0];
-  const routable = Boolean(address && (address.hostname || address.ip)) && !(host ?? '').startsWith('*');
+  const entry = ingress.status?.loadBalancer?.ingress?.[0];
+  const address = entry?.ip || entry?.hostname || undefined;
+  const routable = address !== undefined && !(host ?? '').startsWith('*');
   const url = tlsHost
     ? `https://${tlsHost}/`
     : host
       ? `http://${host}/`
-      : address?.hostname || address?.ip
-        ? `http://${address.hostname ?? address.ip}/`
+      : address
+        ? `http://${address}/`
         : undefined;
   return {
     kind: 'ingress',
     object,
     ...(url ? { url } : {}),
     routable,
+    ...(address ? { address } : {}),
     ...(url ? {} : { note: 'the Ingress has no host or address yet' }),
   };
 }
@@ -114,8 +127,12 @@ export function parentStatus(route: HttpRouteObject) {
 }
 
 /** The listener traffic for the route arrives on: the one it names, else the first HTTPS one, else HTTP. */
-function listenerFor(gateway: GatewayObject | undefined, section: string | undefined): Listener | undefined {
+export function routeListener(
+  route: HttpRouteObject,
+  gateway: GatewayObject | undefined,
+): Listener | undefined {
   const listeners = gateway?.spec?.listeners ?? [];
+  const section = route.spec?.parentRefs?.[0]?.sectionName;
   if (section !== undefined) return listeners.find((listener) => listener.name === section);
   return (
     listeners.find((listener) => listener.protocol === 'HTTPS') ??
@@ -123,7 +140,16 @@ function listenerFor(gateway: GatewayObject | undefined, section: string | undef
   );
 }
 
-export function httpRouteAddress(route: HttpRouteObject, gateway: GatewayObject | undefined): PublicAddress {
+/**
+ * The route's public URL on its Gateway. `publicPort` is the listener's port as clients reach it,
+ * when that differs from the listener's own (Traefik's listeners are its entry points' ports, which
+ * its LoadBalancer Service publishes as 80 and 443).
+ */
+export function httpRouteAddress(
+  route: HttpRouteObject,
+  gateway: GatewayObject | undefined,
+  publicPort?: number,
+): PublicAddress {
   const object = `httproute.gateway.networking.k8s.io/${route.metadata.name}`;
   const ref = route.spec?.parentRefs?.[0];
   const which = ref ? `Gateway ${gatewayId(ref, route.metadata.namespace ?? '')}` : 'no Gateway';
@@ -134,9 +160,9 @@ export function httpRouteAddress(route: HttpRouteObject, gateway: GatewayObject 
       : `${which} has not accepted the HTTPRoute yet`;
     return { kind: 'httproute', object, routable: false, note };
   }
-  const listener = listenerFor(gateway, ref?.sectionName);
+  const listener = routeListener(route, gateway);
   const https = listener?.protocol === 'HTTPS';
-  const port = listener?.port;
+  const port = publicPort ?? listener?.port;
   const hostname = route.spec?.hostnames?.find((name) => !name.startsWith('*'));
   const address = gateway?.status?.addresses?.[0]?.value;
   const host = hostname ?? address ?? (listener?.hostname?.startsWith('*') ? undefined : listener?.hostname);
@@ -150,7 +176,7 @@ export function httpRouteAddress(route: HttpRouteObject, gateway: GatewayObject 
     object,
     url: `${https ? 'https' : 'http'}://${authority}/`,
     routable: address !== undefined,
-    ...(address === undefined ? { note: `${which} reports no address yet` } : {}),
+    ...(address === undefined ? { note: `${which} reports no address yet` } : { address }),
   };
 }
 
@@ -177,6 +203,7 @@ export function openShiftRouteAddress(route: OpenShiftRouteObject): PublicAddres
     object,
     ...(host ? { url: `${scheme}://${host}/` } : {}),
     routable: host !== undefined,
+    ...(admitted.routerCanonicalHostname ? { address: admitted.routerCanonicalHostname } : {}),
   };
 }
 
@@ -271,4 +298,85 @@ export function attachmentRefusals(
     refusals.push(`listener ${listener.name} allows routes from ${from}`);
   }
   return refusals;
+}
+
+export interface LoadBalancerServiceObject extends KubeObject {
+  spec?: { type?: string; ports?: Array<{ name?: string; port: number; targetPort?: number | string }> };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string }> } };
+}
+
+export interface EndpointSliceObject extends KubeObject {
+  ports?: Array<{ name?: string; port?: number }> | null;
+}
+
+/** The LoadBalancer Service whose status has `address`: the one a Gateway's controller reports. */
+export function loadBalancerAt(
+  services: LoadBalancerServiceObject[],
+  address: string,
+): LoadBalancerServiceObject | undefined {
+  return services.find(
+    (service) =>
+      service.spec?.type === 'LoadBalancer' &&
+      (service.status?.loadBalancer?.ingress ?? []).some(
+        (entry) => entry.ip === address || entry.hostname === address,
+      ),
+  );
+}
+
+/**
+ * The port of `service` that leads to `listenerPort`: the listener's own when the Service has it,
+ * else the port whose target it is (a named target as its EndpointSlices resolve it). Undefined when
+ * no port leads there.
+ */
+export function servicePortTo(
+  service: LoadBalancerServiceObject,
+  listenerPort: number,
+  slices: EndpointSliceObject[],
+): number | undefined {
+  const ports = service.spec?.ports ?? [];
+  if (ports.some((port) => port.port === listenerPort)) return listenerPort;
+  const resolved = (name: string | undefined) =>
+    slices.flatMap((slice) => slice.ports ?? []).find((port) => (port.name ?? '') === (name ?? ''))?.port;
+  return ports.find((port) => {
+    const target = port.targetPort ?? port.port;
+    return (typeof target === 'number' ? target : resolved(port.name)) === listenerPort;
+  })?.port;
+}
+
+const listenerHostnames = (gateway: GatewayObject | undefined) =>
+  (gateway?.spec?.listeners ?? [])
+    .map((listener) => `${listener.name}: ${listener.hostname ?? 'any host'}`)
+    .join(', ') || 'none';
+
+/**
+ * What a route condition's reason means, in the Gateway API's terms and this route's values: the
+ * controller's own message is optional (Traefik writes none), the reasons are standard.
+ */
+export function explainRouteReason(
+  reason: string | undefined,
+  route: HttpRouteObject,
+  gateway: GatewayObject | undefined,
+): string {
+  const namespace = route.metadata.namespace ?? '';
+  const hostnames = route.spec?.hostnames?.join(', ') || 'none';
+  switch (reason) {
+    case 'NotAllowedByListeners':
+      return `no listener of the Gateway takes HTTPRoutes from namespace ${namespace} (their allowedRoutes)`;
+    case 'NoMatchingListenerHostname':
+      return `the route's hostnames (${hostnames}) match no listener's hostname (${listenerHostnames(gateway)})`;
+    case 'NoMatchingParent':
+      return "no listener of the Gateway matches the route's parentRef, or none can take routes: kubectl describe gateway shows each listener's conditions (a port the controller does not serve, for one)";
+    case 'UnsupportedValue':
+      return 'the controller does not support a value the route uses';
+    case 'BackendNotFound':
+      return `the route's backend, Service trigger-gateway in namespace ${namespace}, does not exist`;
+    case 'RefNotPermitted':
+      return 'the route points at a backend in another namespace without a ReferenceGrant allowing it';
+    case 'InvalidKind':
+      return 'the route points at a backend kind the controller does not know';
+    case 'UnsupportedProtocol':
+      return "the controller does not support the backend's protocol";
+    default:
+      return reason ? `reason ${reason}` : 'no reason given';
+  }
 }

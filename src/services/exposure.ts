@@ -14,17 +14,23 @@ import {
   admittedBy,
   attachmentRefusals,
   type Condition,
+  type EndpointSliceObject,
+  explainRouteReason,
   type GatewayObject,
   gatewayId,
   type HttpRouteObject,
   httpRouteAddress,
   type IngressObject,
   ingressAddress,
+  type LoadBalancerServiceObject,
+  loadBalancerAt,
   NOT_EXPOSED,
   type OpenShiftRouteObject,
   openShiftRouteAddress,
   parentStatus,
   type PublicAddress,
+  routeListener,
+  servicePortTo,
 } from './exposure-model.ts';
 import { type ObjectSummary, OWNED_SELECTOR, refOf, summarize } from './objects.ts';
 
@@ -89,22 +95,32 @@ export async function checkGatewayAttachment(
   );
 }
 
-/**
- * Removes what a previous install exposed the gateway with, when it was of another kind than `keep`:
- * only our objects (managed-by and instance labels) in `namespace`, of kinds the cluster serves.
- */
+/** Our objects (managed-by and instance labels) in `namespace` that expose the gateway otherwise than `keep`. */
+export async function otherExposures(
+  kube: KubeClient,
+  namespace: string,
+  keep: ExposeKind,
+): Promise<KubeObject[]> {
+  const found: KubeObject[] = [];
+  for (const [kind, type] of EXPOSED_KINDS) {
+    // A kind the cluster does not serve lists as empty.
+    if (kind !== keep)
+      found.push(
+        ...(await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR })),
+      );
+  }
+  return found;
+}
+
+/** Removes what a previous install exposed the gateway with, when it was of another kind than `keep`. */
 export async function removeOtherExposures(
   kube: KubeClient,
   namespace: string,
   keep: ExposeKind,
 ): Promise<ObjectSummary[]> {
   const removed: ObjectSummary[] = [];
-  for (const [kind, type] of EXPOSED_KINDS) {
-    if (kind === keep) continue;
-    // A kind the cluster does not serve lists as empty.
-    const ours = await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR });
-    for (const object of ours) if (await kube.delete(refOf(object))) removed.push(summarize(object));
-  }
+  for (const object of await otherExposures(kube, namespace, keep))
+    if (await kube.delete(refOf(object))) removed.push(summarize(object));
   return removed;
 }
 
@@ -139,6 +155,66 @@ async function readParentGateway(
   });
 }
 
+/** A list that a user may not be allowed to make (403): empty then. */
+async function listIfAllowed<T extends KubeObject>(
+  kube: KubeClient,
+  apiVersion: string,
+  kind: string,
+  options: { namespace?: string; labelSelector?: string } = {},
+): Promise<T[]> {
+  try {
+    return await kube.list<T>(apiVersion, kind, options);
+  } catch (error) {
+    if (apiStatusOf(error)?.code === 403) return [];
+    throw error;
+  }
+}
+
+/**
+ * The port clients reach the route's listener on: the port of the LoadBalancer Service at the
+ * Gateway's address that leads to the listener's port (Traefik publishes its entry point :8000 as
+ * port 80). Undefined, and the listener's own port counts, when no such Service can be read.
+ */
+async function listenerPublicPort(
+  kube: KubeClient,
+  route: HttpRouteObject,
+  gateway: GatewayObject | undefined,
+): Promise<number | undefined> {
+  const address = gateway?.status?.addresses?.[0]?.value;
+  const listenerPort = routeListener(route, gateway)?.port;
+  if (!gateway || !address || listenerPort === undefined) return undefined;
+  // The data plane's Service is usually beside its Gateway; else anywhere the user may look.
+  const service =
+    loadBalancerAt(
+      await listIfAllowed<LoadBalancerServiceObject>(kube, 'v1', 'Service', {
+        namespace: gateway.metadata.namespace,
+      }),
+      address,
+    ) ?? loadBalancerAt(await listIfAllowed<LoadBalancerServiceObject>(kube, 'v1', 'Service'), address);
+  if (!service) return undefined;
+  const slices = await listIfAllowed<EndpointSliceObject>(kube, 'discovery.k8s.io/v1', 'EndpointSlice', {
+    namespace: service.metadata.namespace,
+    labelSelector: `kubernetes.io/service-name=${service.metadata.name}`,
+  });
+  return servicePortTo(service, listenerPort, slices);
+}
+
+/** The HTTPRoute's public address, on its Gateway as clients reach it. */
+async function readHttpRouteAddress(kube: KubeClient, route: HttpRouteObject): Promise<PublicAddress> {
+  const gateway = await readParentGateway(kube, route);
+  return httpRouteAddress(route, gateway, await listenerPublicPort(kube, route, gateway));
+}
+
+/** Why the Gateway's controller refused the route: its reason explained, and its message when it wrote one. */
+function refusalWhy(
+  condition: Condition,
+  controller: string | undefined,
+  route: HttpRouteObject,
+  gateway: GatewayObject | undefined,
+): string {
+  return `${controller ?? 'its controller'} set ${condition.type}=False, reason ${condition.reason ?? 'none'}: ${explainRouteReason(condition.reason, route, gateway)}${condition.message ? `; its message: ${condition.message}` : ''}`;
+}
+
 /** The HTTPRoute's verdict: done when its Gateway's controller set Accepted and ResolvedRefs. */
 async function httpRouteVerdict(
   kube: KubeClient,
@@ -152,7 +228,7 @@ async function httpRouteVerdict(
   const which = ref ? `Gateway ${gatewayId(ref, route.metadata.namespace ?? '')}` : 'its Gateway';
   if (accepted?.status === 'False') {
     throw new GatewayError(`${which} did not accept the HTTPRoute: ${accepted.reason ?? 'no reason given'}`, {
-      why: `${parent?.controllerName ?? 'its controller'} says: ${accepted.message ?? describeConditions(conditions)}`,
+      why: refusalWhy(accepted, parent?.controllerName, route, await readParentGateway(kube, route)),
       next: [
         `kubectl -n ${route.metadata.namespace} get httproute ${route.metadata.name} -o yaml`,
         ref
@@ -166,14 +242,14 @@ async function httpRouteVerdict(
     throw new GatewayError(
       `${which} cannot resolve the HTTPRoute's backend: ${resolved.reason ?? 'no reason given'}`,
       {
-        why: `${parent?.controllerName ?? 'its controller'} says: ${resolved.message ?? describeConditions(conditions)}`,
+        why: refusalWhy(resolved, parent?.controllerName, route, undefined),
         next: [`kubectl -n ${route.metadata.namespace} get service trigger-gateway`],
         exitCode: ExitCode.clusterState,
       },
     );
   }
   if (accepted?.status !== 'True' || resolved?.status !== 'True') return undefined;
-  return { ...httpRouteAddress(route, await readParentGateway(kube, route)), conditions };
+  return { ...(await readHttpRouteAddress(kube, route)), conditions };
 }
 
 function routeVerdict(route: OpenShiftRouteObject): ExposureReport | undefined {
@@ -186,7 +262,7 @@ function routeVerdict(route: OpenShiftRouteObject): ExposureReport | undefined {
   throw new GatewayError(
     `${refusal.entry.routerName ? `router ${refusal.entry.routerName}` : 'the router'} did not admit the Route: ${refusal.condition.reason ?? 'no reason given'}`,
     {
-      why: refusal.condition.message ?? describeConditions(refusal.entry.conditions ?? []),
+      why: refusal.condition.message || describeConditions(refusal.entry.conditions ?? []),
       next: [`kubectl -n ${route.metadata.namespace} get route ${route.metadata.name} -o yaml`],
       exitCode: ExitCode.clusterState,
     },
@@ -247,15 +323,37 @@ export async function waitForExposure(
   );
 }
 
+/** How long a switch to an Ingress waits for its controller's address, which not every controller publishes. */
+export const INGRESS_ADDRESS_WAIT_MS = 10_000;
+
+/**
+ * The Ingress's public address once its controller published one, read until `timeoutMs` passes
+ * (at least once): no controller has to publish it, so running out of time is no error.
+ */
+export async function waitForIngressAddress(
+  kube: KubeClient,
+  ingress: KubeObject,
+  timeoutMs: number,
+  progress: Progress,
+): Promise<ExposureReport> {
+  const deadline = Date.now() + timeoutMs;
+  if (timeoutMs > 0)
+    progress.update(`Waiting for the ingress controller to publish the address of ${summarize(ingress).id}`);
+  for (;;) {
+    const live = (await kube.read<IngressObject>(refOf(ingress))) ?? (ingress as IngressObject);
+    const address = ingressAddress(live);
+    if (address.address !== undefined || Date.now() + INTERVAL_MS > deadline) return address;
+    await delay(INTERVAL_MS);
+  }
+}
+
 /** Our objects of one exposure kind; none where it is not served, or where the user may not list it. */
 async function listOurs(kube: KubeClient, type: { apiVersion: string; kind: string }, namespace: string) {
-  try {
-    return await kube.list(type.apiVersion, type.kind, { namespace, labelSelector: INSTANCE_SELECTOR });
-  } catch (error) {
-    // A user with the built-in view role may read Ingresses but not HTTPRoutes or Routes.
-    if (apiStatusOf(error)?.code === 403 && type.kind !== 'Ingress') return [];
-    throw error;
-  }
+  const options = { namespace, labelSelector: INSTANCE_SELECTOR };
+  // A user with the built-in view role may read Ingresses but not HTTPRoutes or Routes.
+  return type.kind === 'Ingress'
+    ? kube.list(type.apiVersion, type.kind, options)
+    : listIfAllowed(kube, type.apiVersion, type.kind, options);
 }
 
 /** Reads how the gateway in `namespace` is reached: its Ingress, HTTPRoute or Route, whichever is ours. */
@@ -265,8 +363,7 @@ export async function readPublicAddress(kube: KubeClient, namespace: string): Pr
     if (!object) continue;
     if (kind === 'ingress') return ingressAddress(object as IngressObject);
     if (kind === 'route') return openShiftRouteAddress(object as OpenShiftRouteObject);
-    const route = object as HttpRouteObject;
-    return httpRouteAddress(route, await readParentGateway(kube, route));
+    return readHttpRouteAddress(kube, object as HttpRouteObject);
   }
   return NOT_EXPOSED;
 }

@@ -4,8 +4,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { CONFIG_DIR, CONFIG_PATH } from '../haproxy/gateway-config.ts';
 
-/** HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else the first haproxy on PATH. */
+/**
+ * HAPROXY_BIN, else Debian's /usr/sbin/haproxy, else the first haproxy on PATH. HAPROXY_BIN=none: as
+ * on a machine without one (the gateway pods' own HAProxy checks instead).
+ */
 export function findHaproxyBinary(): string | undefined {
+  if (process.env.HAPROXY_BIN === 'none') return undefined;
   const candidates = [
     process.env.HAPROXY_BIN,
     '/usr/sbin/haproxy',
@@ -20,6 +24,26 @@ export function findHaproxyBinary(): string | undefined {
       return false;
     }
   });
+}
+
+/** `haproxy -v`'s version, e.g. 2.6.12-1+deb12u4; undefined when it does not say. */
+export function localHaproxyVersion(binary: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(binary, ['-v'], { timeout: 10_000 }, (_error, stdout) => {
+      resolve(/^HA-?Proxy version (\S+)/m.exec(stdout)?.[1]);
+    });
+  });
+}
+
+/** 2.6 from 2.6.12-1+deb12u4 or 3.2.4: what decides whether two HAProxies read a config alike. */
+export const majorMinor = (version: string): string => /^\d+\.\d+/.exec(version)?.[0] ?? version;
+
+/** HAProxy's own alert lines in its output, without the pid, for messages. */
+export function alertLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.includes('[ALERT]'))
+    .map((line) => line.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '').trim());
 }
 
 export interface HaproxyVerdict {
@@ -103,10 +127,7 @@ export async function checkWithHaproxy(
         resolve({ ok: error === null, text: `${stdout}${stderr}` });
       });
     });
-    const alerts = output.text
-      .split('\n')
-      .filter((line) => line.includes('[ALERT]'))
-      .map((line) => line.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '').replaceAll(root, ''));
+    const alerts = alertLines(output.text).map((line) => line.replaceAll(root, ''));
     return { binary, valid: output.ok, alerts };
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -6,7 +6,8 @@ import { switchWorkspace } from '../kcp/switch.ts';
 import { clientFor } from '../kcp/workspace-object.ts';
 import { type EnsuredWorkspace, ensureWorkspace } from '../kcp/workspaces.ts';
 import type { KubeClient } from '../kube/client.ts';
-import { waitForRollout } from '../kube/rollout.ts';
+import { PodCrashError, waitForRollout } from '../kube/rollout.ts';
+import { GATEWAY_NAME } from '../haproxy/gateway-config.ts';
 import {
   CONFIG_KEY,
   EXPOSE_OBJECT,
@@ -18,10 +19,22 @@ import type { Progress } from '../ui/progress.ts';
 import { BUILT_IN_DEFAULTS, readGatewayProtection, type RouteLimitValues } from '../haproxy/routes.ts';
 import { checkServedApis } from './api-check.ts';
 import {
+  checkNewConfig,
+  type ConfigCheck,
+  planConfigCheck,
+  podFiles,
+  reportConfigCheck,
+} from './config-check.ts';
+import { findConfigMount } from './config-mount.ts';
+import { crashedChange, type WrittenChange } from './rollback.ts';
+import {
   checkGatewayAttachment,
   type ExposureReport,
+  INGRESS_ADDRESS_WAIT_MS,
+  otherExposures,
   removeOtherExposures,
   waitForExposure,
+  waitForIngressAddress,
 } from './exposure.ts';
 import { type IngressObject, ingressAddress, NOT_EXPOSED } from './exposure-model.ts';
 import { isManagedByUs, type ObjectSummary, refOf, summarize } from './objects.ts';
@@ -49,6 +62,8 @@ export interface InstallResult {
   exposure: ExposureReport;
   /** Who the gateway believes about X-Forwarded-For, and the defaults of routes' limits, as installed. */
   protection: InstalledProtection;
+  /** Which HAProxy checked a new or changed haproxy.cfg before it was applied; undefined when unchanged. */
+  check?: ConfigCheck;
 }
 
 export interface InstalledProtection {
@@ -64,6 +79,8 @@ export interface InstallRequest {
   options: GatewayOptions;
   wait: boolean;
   timeoutMs: number;
+  /** Put the previous config and pod template back when the new gateway pods crash (false: --no-rollback). */
+  rollback: boolean;
   /** kcp: install into this workspace (relative to the current one), created when missing. */
   workspace?: string | undefined;
   /** kcp: APIExports to bind before installing. */
@@ -73,6 +90,41 @@ export interface InstallRequest {
 /** What `install --dry-run` prints: the objects as they would be applied to an empty cluster. */
 export function renderInstall(options: GatewayOptions): KubeObject[] {
   return renderGatewayManifests(loadBundledManifests(), options);
+}
+
+type ConfigMapLike = KubeObject & { data?: Record<string, string> };
+type DeploymentLike = KubeObject & { spec?: { template?: unknown } };
+
+/**
+ * The rendered haproxy.cfg checked by HAProxy (this machine's or the gateway pods', config-check.ts)
+ * when it is new or differs from the live one; a config it refuses is never applied.
+ */
+async function checkRenderedConfig(
+  kube: KubeClient,
+  objects: KubeObject[],
+  live: Array<KubeObject | undefined>,
+  liveConfig: string | undefined,
+  namespace: string,
+): Promise<ConfigCheck | undefined> {
+  const configMap = objects.find((object) => object.kind === 'ConfigMap') as ConfigMapLike | undefined;
+  const deployment = objects.find((object) => object.kind === 'Deployment');
+  const cfg = configMap?.data?.[CONFIG_KEY];
+  if (!configMap || !deployment || cfg === undefined || cfg === liveConfig) return undefined;
+  const data = configMap.data ?? {};
+  const mount = findConfigMount(deployment, {
+    name: configMap.metadata.name,
+    namespace,
+    keys: Object.keys(data),
+  });
+  const liveDeployment = live.find((object) => object?.kind === 'Deployment');
+  const plan = await planConfigCheck(kube, namespace, liveDeployment, mount.container);
+  const before = liveConfig === undefined ? undefined : podFiles(mount, data, liveConfig);
+  return checkNewConfig(
+    kube,
+    plan,
+    { before, after: podFiles(mount, data, cfg) },
+    { change: 'this install', configMap: configMap.metadata.name },
+  );
 }
 
 /** The haproxy.cfg in the cluster, from the live objects already read; only ours counts. */
@@ -217,6 +269,9 @@ async function applyGateway(
     podRanges: podRanges?.cidrs,
   });
   const protection = installedProtection(objects, options, kept !== undefined, podRanges?.why);
+  progress.update('Checking the new haproxy.cfg');
+  const check = await checkRenderedConfig(kube, objects, live, liveConfig, options.namespace);
+  if (check) reportConfigCheck(check, progress);
 
   const plan = objects.map((object, index) => ({ object, live: live[index] }));
   const foreign = plan.filter(
@@ -281,12 +336,6 @@ async function applyGateway(
     progress.update(`${summarize(object).id} ${action}`);
   }
 
-  // Only now that the new exposure object is in place: the gateway stays reachable throughout a switch.
-  for (const object of await removeOtherExposures(kube, options.namespace, options.expose)) {
-    results.push({ ...object, action: 'removed', reason: `install --expose ${options.expose} replaced it` });
-    progress.update(`${object.id} removed`);
-  }
-
   const exposureObject = appliedObjects.find(({ object }) => isExposure(object));
   const result: InstallResult = {
     namespace: options.namespace,
@@ -296,9 +345,24 @@ async function applyGateway(
     rollout: [],
     waited: request.wait,
     exposure: exposureBeforeWait(options, exposureObject?.applied),
+    ...(check ? { check } : {}),
+  };
+  // Only once the new exposure's controller has answered: traffic keeps flowing through a switch.
+  const removeOldExposures = async () => {
+    for (const object of await removeOtherExposures(kube, options.namespace, options.expose)) {
+      results.push({
+        ...object,
+        action: 'removed',
+        reason: `install --expose ${options.expose} replaced it`,
+      });
+      progress.update(`${object.id} removed`);
+    }
   };
   await onApplied?.();
-  if (!request.wait) return result;
+  if (!request.wait) {
+    await removeOldExposures();
+    return result;
+  }
   // The gateway's and the echo backend's rollouts, then the exposure's controller, share the one --timeout.
   const rolloutDeadline = Date.now() + request.timeoutMs;
   for (const deployment of objects.filter((object) => object.kind === 'Deployment')) {
@@ -306,10 +370,19 @@ async function applyGateway(
       name: deployment.metadata.name,
       namespace: deployment.metadata.namespace ?? options.namespace,
     };
-    const state = await waitForRollout(kube, ref, {
-      timeoutMs: Math.max(0, rolloutDeadline - Date.now()),
-      onProgress: (current) => progress.update(current.message),
-    });
+    let state: Awaited<ReturnType<typeof waitForRollout>>;
+    try {
+      state = await waitForRollout(kube, ref, {
+        timeoutMs: Math.max(0, rolloutDeadline - Date.now()),
+        onProgress: (current) => progress.update(current.message),
+        untilOldPodsGone: true,
+      });
+    } catch (error) {
+      const gateway = deployment.metadata.name === GATEWAY_NAME && ref.namespace === options.namespace;
+      if (!(error instanceof PodCrashError) || !gateway) throw error;
+      const written = writtenChange(options.namespace, plan, appliedObjects, liveConfig);
+      throw await crashedChange(kube, error, written, request, progress);
+    }
     progress.done(state.message);
     result.rollout.push({
       deployment: ref.name,
@@ -318,18 +391,56 @@ async function applyGateway(
       desired: state.desired,
     });
   }
-  if (exposureObject && options.expose !== 'ingress') {
-    result.exposure = await waitForExposure(
+  const timeLeft = () => Math.max(0, rolloutDeadline - Date.now());
+  if (exposureObject && options.expose === 'ingress') {
+    // An Ingress has no verdict to wait for: its controller's address, if it publishes one, is the sign.
+    const switching = (await otherExposures(kube, options.namespace, options.expose)).length > 0;
+    result.exposure = await waitForIngressAddress(
       kube,
       exposureObject.applied,
-      Math.max(0, rolloutDeadline - Date.now()),
+      switching ? Math.min(INGRESS_ADDRESS_WAIT_MS, timeLeft()) : 0,
       progress,
     );
+  } else if (exposureObject) {
+    result.exposure = await waitForExposure(kube, exposureObject.applied, timeLeft(), progress);
     progress.done(
       result.exposure.url ? `Reachable at ${result.exposure.url}` : `${result.exposure.object} accepted`,
     );
   }
+  await removeOldExposures();
   return result;
+}
+
+/** What install wrote to the gateway's ConfigMap and Deployment, beside what was there before. */
+function writtenChange(
+  namespace: string,
+  plan: Array<{ object: KubeObject; live: KubeObject | undefined }>,
+  applied: Array<{ object: KubeObject; applied: KubeObject }>,
+  liveConfig: string | undefined,
+): WrittenChange {
+  const find = (kind: string) => ({
+    live: plan.find(({ object }) => object.kind === kind)?.live,
+    applied: applied.find(({ object }) => object.kind === kind)?.applied,
+  });
+  const configMap = find('ConfigMap');
+  const deployment = find('Deployment');
+  const written = (configMap.applied as ConfigMapLike | undefined)?.data?.[CONFIG_KEY];
+  const liveTemplate = (deployment.live as DeploymentLike | undefined)?.spec?.template;
+  return {
+    namespace,
+    configMap:
+      liveConfig === undefined || written === undefined || !configMap.applied
+        ? undefined
+        : { name: configMap.applied.metadata.name, before: liveConfig, written },
+    deployment:
+      liveTemplate === undefined || !deployment.applied
+        ? undefined
+        : {
+            name: deployment.applied.metadata.name,
+            before: liveTemplate,
+            written: (deployment.applied as DeploymentLike).spec?.template,
+          },
+  };
 }
 
 const isExposure = (object: KubeObject) =>

@@ -1,4 +1,5 @@
 import { ExitCode, GatewayError } from '../errors.ts';
+import { configCapacity, isTooLongMessage } from '../haproxy/capacity.ts';
 import { configChecksum } from '../haproxy/gateway-config.ts';
 import {
   type AddOutcome,
@@ -16,18 +17,28 @@ import {
 import type { KubeClient } from '../kube/client.ts';
 import { apiStatusOf } from '../kube/errors.ts';
 import { type ConfigMapObject, updateConfigMapWithRetry } from '../kube/read-modify-write.ts';
-import { waitForRollout } from '../kube/rollout.ts';
+import { PodCrashError, waitForRollout } from '../kube/rollout.ts';
 import { CONFIG_CHECKSUM_ANNOTATION, CONFIG_KEY, loadBundledManifests } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
-import { type ConfigMount, findConfigMount } from './config-mount.ts';
-import { checkWithHaproxy, type PodConfigFiles } from './haproxy-check.ts';
+import {
+  type CheckPlan,
+  checkNewConfig,
+  type ConfigCheck,
+  planConfigCheck,
+  podFiles,
+  reportConfigCheck,
+} from './config-check.ts';
+import { findConfigMount } from './config-mount.ts';
 import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
+import { crashedChange, type WrittenChange } from './rollback.ts';
 
 export interface RouteChangeOptions {
   dryRun: boolean;
   wait: boolean;
   timeoutMs: number;
+  /** Put the previous config back when the new pods crash on it (false: --no-rollback). */
+  rollback: boolean;
 }
 
 export interface RouteChangeResult {
@@ -37,11 +48,12 @@ export interface RouteChangeResult {
   /** Unified diff of haproxy.cfg; empty when nothing changed. */
   diff: string;
   dryRun: boolean;
-  /** What validated the new config before it was written. */
-  checkedWith: string[];
+  /** Which HAProxy checked the new config before it was written (besides our parser), or why none did. */
+  check: ConfigCheck | undefined;
   /** Whether the route's Service exists; undefined when the route names no Service. */
   serviceExists: boolean | undefined;
-  rollout: { ready: number; desired: number } | undefined;
+  /** `draining`: pods of the old config still shutting down when --timeout ran out. */
+  rollout: { ready: number; desired: number; draining?: number } | undefined;
   waited: boolean;
 }
 
@@ -49,6 +61,34 @@ interface ConfigChange {
   cfg: string;
   change: AddOutcome | 'removed';
   route: GatewayRoute;
+}
+
+/**
+ * The API server's 422 for a haproxy.cfg over the ConfigMap limit, with what the user can do: how many
+ * routes the gateway holds, about how many fit, and the ways out. Any other error comes back as it is.
+ */
+export function explainConfigTooLarge(
+  error: unknown,
+  change: { live: string; wanted: string },
+  namespace: string,
+): unknown {
+  const status = apiStatusOf(error);
+  if (status?.code !== 422 || !isTooLongMessage(status.message)) return error;
+  const capacity = configCapacity(change.live, change.wanted, listRoutes(change.live, { namespace }).length);
+  const count = (n: number) => n.toLocaleString('en-US');
+  return new GatewayError('the new haproxy.cfg does not fit in its ConfigMap; nothing was written', {
+    why:
+      `the API server refuses ConfigMaps over 1 MiB (${status.message}); the gateway holds ` +
+      `${count(capacity.routes)} routes in ${count(capacity.bytes)} bytes of haproxy.cfg and this change adds ` +
+      `${count(capacity.bytesPerRoute)} bytes, so about ${count(capacity.routesThatFit)} routes like it fit in one gateway`,
+    next: [
+      `remove routes no longer used: kubectl trigger-gateway route list -n ${namespace}, then route remove`,
+      'send several repositories to one EventListener (its triggers tell them apart) instead of a route each',
+      'put further routes in a second gateway: kubectl trigger-gateway install -n trigger-gateway-2',
+    ],
+    exitCode: ExitCode.clusterState,
+    cause: error,
+  });
 }
 
 export function currentConfig(configMap: ConfigMapObject, location: GatewayLocation): string {
@@ -82,47 +122,6 @@ async function gatewayDeployment(kube: KubeClient, location: GatewayLocation): P
     next: [`kubectl -n ${location.namespace} get deployments`],
     exitCode: ExitCode.clusterState,
   });
-}
-
-/** The files the gateway pods see, `cfg` as their haproxy.cfg and the ConfigMap's other keys as they are. */
-function podFiles(mount: ConfigMount, data: Record<string, string>, cfg: string): PodConfigFiles {
-  const files = new Map(
-    mount.files.map((file) => [file.path, file.key === CONFIG_KEY ? cfg : (data[file.key] ?? '')]),
-  );
-  return { configPath: mount.configPath, mountPaths: mount.mountPaths, files };
-}
-
-/**
- * Our parser's and HAProxy's verdict on a config we are about to write, each seeing it as the gateway
- * pods will (the same paths, the same files): a config that would not load there never leaves here.
- */
-async function validate(
-  before: string,
-  after: string,
-  location: GatewayLocation,
-  mount: ConfigMount,
-  data: Record<string, string>,
-): Promise<string[]> {
-  checkGatewayConfig(after, { namespace: location.namespace, configPath: mount.configPath });
-  const verdict = await checkWithHaproxy(podFiles(mount, data, after));
-  if (!verdict.binary) return ['trigger-gateway parser'];
-  if (!verdict.valid) {
-    const already = !(await checkWithHaproxy(podFiles(mount, data, before), verdict.binary)).valid;
-    throw new GatewayError(
-      already
-        ? 'HAProxy already rejects the live haproxy.cfg, so no route change can be checked'
-        : 'HAProxy would reject the config this change produces; nothing was written',
-      {
-        why: verdict.alerts.slice(0, 5).join('; ') || 'haproxy -c failed',
-        next: [
-          `kubectl -n ${location.namespace} edit configmap ${location.configMap}`,
-          'see the change without writing it: add --dry-run',
-        ],
-        exitCode: ExitCode.clusterState,
-      },
-    );
-  }
-  return ['trigger-gateway parser', `${verdict.binary} -c`];
 }
 
 /**
@@ -180,8 +179,10 @@ async function changeConfig(
     `Reading deployment/${location.deployment} and configmap/${location.configMap} in ${location.namespace}`,
   );
   const deployment = await gatewayDeployment(kube, location);
-  let checkedWith: string[] = [];
+  let check: ConfigCheck | undefined;
+  let plan: CheckPlan | undefined;
   let diff = '';
+  let attempted = { live: '', wanted: '' };
   const outcome = await updateConfigMapWithRetry(
     kube,
     { name: location.configMap, namespace: location.namespace },
@@ -197,11 +198,21 @@ async function changeConfig(
       diff = unifiedDiff(before, change.cfg, CONFIG_KEY);
       if (change.cfg === before) return { unchanged: true, result: change };
       progress.update('Checking the new haproxy.cfg');
-      checkedWith = await validate(before, change.cfg, location, mount, data);
+      checkGatewayConfig(change.cfg, { namespace: location.namespace, configPath: mount.configPath });
+      plan ??= await planConfigCheck(kube, location.namespace, deployment, mount.container);
+      const files = { before: podFiles(mount, data, before), after: podFiles(mount, data, change.cfg) };
+      check = await checkNewConfig(kube, plan, files, {
+        change: 'this route change',
+        configMap: location.configMap,
+      });
+      reportConfigCheck(check, progress);
+      attempted = { live: before, wanted: change.cfg };
       return { data: { ...configMap.data, [CONFIG_KEY]: change.cfg }, result: change };
     },
     { notFound: () => gatewayNotInstalled(location.namespace), dryRun: options.dryRun },
-  );
+  ).catch((error: unknown) => {
+    throw explainConfigTooLarge(error, attempted, location.namespace);
+  });
   const { change, route } = outcome.result;
   const result: RouteChangeResult = {
     namespace: location.namespace,
@@ -209,25 +220,59 @@ async function changeConfig(
     route,
     diff,
     dryRun: options.dryRun,
-    checkedWith,
+    check,
     serviceExists: change === 'removed' ? undefined : await serviceExists(kube, route),
     rollout: undefined,
     waited: false,
   };
   if (!outcome.written) return result;
   progress.done(`configmap/${location.configMap} updated`);
+  const templateBefore = await podTemplate(kube, location);
   if (!(await syncChecksum(kube, location))) {
     progress.warn(`deployment/${location.deployment} is missing: the config is saved, but no pods run it`);
     return result;
   }
   if (!options.wait) return result;
-  const state = await waitForRollout(
-    kube,
-    { name: location.deployment, namespace: location.namespace },
-    { timeoutMs: options.timeoutMs, onProgress: (current) => progress.update(current.message) },
-  );
-  progress.done(state.message);
-  return { ...result, rollout: { ready: state.ready, desired: state.desired }, waited: true };
+  const written: WrittenChange = {
+    namespace: location.namespace,
+    configMap: { name: location.configMap, before: attempted.live, written: attempted.wanted },
+    deployment:
+      templateBefore === undefined
+        ? undefined
+        : { name: location.deployment, before: templateBefore, written: await podTemplate(kube, location) },
+  };
+  try {
+    const state = await waitForRollout(
+      kube,
+      { name: location.deployment, namespace: location.namespace },
+      {
+        timeoutMs: options.timeoutMs,
+        onProgress: (current) => progress.update(current.message),
+        untilOldPodsGone: true,
+      },
+    );
+    progress.done(state.message);
+    const rollout = {
+      ready: state.ready,
+      desired: state.desired,
+      ...(state.draining ? { draining: state.draining } : {}),
+    };
+    return { ...result, rollout, waited: true };
+  } catch (error) {
+    if (!(error instanceof PodCrashError)) throw error;
+    throw await crashedChange(kube, error, written, options, progress);
+  }
+}
+
+/** The gateway Deployment's pod template as the server holds it; undefined without the Deployment. */
+async function podTemplate(kube: KubeClient, location: GatewayLocation): Promise<unknown> {
+  const deployment = await kube.read<KubeObject & { spec?: { template?: unknown } }>({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    name: location.deployment,
+    namespace: location.namespace,
+  });
+  return deployment?.spec?.template;
 }
 
 export function addGatewayRoute(

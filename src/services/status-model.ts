@@ -38,6 +38,18 @@ export interface RouteStatus {
   readyEndpoints: number | undefined;
   /** undefined when no gateway pod's stats could be read. */
   stats: BackendStats | undefined;
+  /** The Tekton EventListener whose Service the route points at; undefined for any other backend. */
+  listener?: ListenerStatus;
+}
+
+/** An EventListener's Ready condition, as its controller wrote it. */
+export interface ListenerStatus {
+  name: string;
+  namespace: string;
+  /** "True", "False", or "Unknown" before the controller reported. */
+  ready: string;
+  reason?: string;
+  message?: string;
 }
 
 export interface WarningEvent {

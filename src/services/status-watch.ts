@@ -6,6 +6,7 @@ import { type InformerSpec, runInformer } from '../kube/informer.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { isPodReady } from '../kube/rollout.ts';
 import type { KubeObject } from '../manifests/types.ts';
+import { type EventListenerObject, TRIGGERS_API_VERSION } from '../tekton/objects.ts';
 import type { GatewayLocation } from './gateway.ts';
 import {
   buildGatewayStatus,
@@ -82,6 +83,8 @@ export function watchGatewayStatus(
       until,
     );
 
+  // EventListeners are watched only where Tekton Triggers serves them: a watch of what is not served fails for ever.
+  let listenersServed = false;
   // Services and Endpoints are watched in the namespaces the routes point into, which change with the config.
   const routeWatches = new Map<string, AbortController>();
   const followRoutes = () => {
@@ -92,6 +95,7 @@ export function watchGatewayStatus(
       routeWatches.delete(routeNamespace);
       sources.services.delete(routeNamespace);
       sources.endpoints.delete(routeNamespace);
+      sources.listeners.delete(routeNamespace);
     }
     for (const routeNamespace of wanted) {
       if (routeWatches.has(routeNamespace)) continue;
@@ -113,6 +117,15 @@ export function watchGatewayStatus(
         (objects) => sources.endpoints.set(routeNamespace, objects),
         controller.signal,
       );
+      if (listenersServed) {
+        inform<EventListenerObject>(
+          `listeners/${routeNamespace}`,
+          `watch EventListeners in ${routeNamespace}`,
+          { apiVersion: TRIGGERS_API_VERSION, kind: 'EventListener', namespace: routeNamespace },
+          (objects) => sources.listeners.set(routeNamespace, objects),
+          controller.signal,
+        );
+      }
     }
   };
 
@@ -128,14 +141,28 @@ export function watchGatewayStatus(
     readExposureNow();
   };
 
-  inform<KubeObject>(
-    'configmap',
-    `watch configmap/${location.configMap}`,
-    { apiVersion: 'v1', kind: 'ConfigMap', namespace, fieldSelector: `metadata.name=${location.configMap}` },
-    (objects) => {
-      sources.configMap = objects[0];
-      followRoutes();
+  const watchConfigMap = () =>
+    inform<KubeObject>(
+      'configmap',
+      `watch configmap/${location.configMap}`,
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        namespace,
+        fieldSelector: `metadata.name=${location.configMap}`,
+      },
+      (objects) => {
+        sources.configMap = objects[0];
+        followRoutes();
+      },
+    );
+  // Whether EventListeners are served is known before the routes' namespaces are followed.
+  void kube.resourceTypeOf(TRIGGERS_API_VERSION, 'EventListener').then(
+    (type) => {
+      listenersServed = type !== undefined;
+      watchConfigMap();
     },
+    () => watchConfigMap(),
   );
   inform(
     'ingresses',

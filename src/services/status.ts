@@ -19,12 +19,18 @@ import { labelSelectorOf } from '../kube/resources.ts';
 import { isPodReady, type PodLike } from '../kube/rollout.ts';
 import { CONFIG_CHECKSUM_ANNOTATION } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
+import {
+  type EventListenerObject,
+  listenerOfService,
+  listenerReadiness,
+  TRIGGERS_API_VERSION,
+} from '../tekton/objects.ts';
 import { readPublicAddress } from './exposure.ts';
 import { type IngressObject, ingressAddress, type PublicAddress } from './exposure-model.ts';
 import { type GatewayLocation, gatewayNotInstalled } from './gateway.ts';
 import { isManagedByUs } from './objects.ts';
 import { currentConfig } from './routes.ts';
-import type { GatewayStatus, PodStatus, RouteStatus, WarningEvent } from './status-model.ts';
+import type { GatewayStatus, ListenerStatus, PodStatus, RouteStatus, WarningEvent } from './status-model.ts';
 
 const EVENT_LIMIT = 20;
 
@@ -56,6 +62,8 @@ export interface StatusSources {
   /** By namespace: the Services and Endpoints of the namespaces routes point into. */
   services: Map<string, KubeObject[]>;
   endpoints: Map<string, EndpointsObject[]>;
+  /** By namespace: the EventListeners there, when Tekton Triggers is installed. */
+  listeners: Map<string, EventListenerObject[]>;
   events: EventObject[];
   /** By pod name: HAProxy's backend stats read from that pod. */
   stats: Map<string, Map<string, BackendStats>>;
@@ -71,6 +79,7 @@ export const emptySources = (): StatusSources => ({
   exposure: undefined,
   services: new Map(),
   endpoints: new Map(),
+  listeners: new Map(),
   events: [],
   stats: new Map(),
   version: undefined,
@@ -93,7 +102,8 @@ function podStatus(pod: StatusPod, checksum: string | undefined): PodStatus {
   const ready = isPodReady(pod);
   return {
     name: pod.metadata.name,
-    phase: pod.status?.phase ?? 'Pending',
+    // As kubectl shows it: a pod being deleted still runs (its preStop hook, a graceful stop).
+    phase: pod.metadata.deletionTimestamp ? 'Terminating' : (pod.status?.phase ?? 'Pending'),
     ready,
     readyContainers: `${containers.filter((container) => container.ready).length}/${Math.max(containers.length, pod.spec?.containers?.length ?? 0)}`,
     restarts: containers.reduce((total, container) => total + (container.restartCount ?? 0), 0),
@@ -176,6 +186,8 @@ function routeStatuses(sources: StatusSources, routes: GatewayRoute[]): RouteSta
           ?.find((e) => e.metadata.name === service.name)
           ?.subsets?.reduce((total, subset) => total + (subset.addresses?.length ?? 0), 0)
       : undefined;
+    const listener =
+      service && listenerOfService(sources.listeners.get(service.namespace) ?? [], service.name);
     return {
       match: describeMatch(route.match),
       backendName: route.backend,
@@ -185,8 +197,20 @@ function routeStatuses(sources: StatusSources, routes: GatewayRoute[]): RouteSta
       serviceExists,
       readyEndpoints: serviceExists === false ? 0 : endpoints ? (ready ?? 0) : undefined,
       stats: combineBackendStats(readings.flatMap((reading) => reading.get(route.backend) ?? [])),
+      ...(listener ? { listener: listenerStatus(listener) } : {}),
     };
   });
+}
+
+function listenerStatus(listener: EventListenerObject): ListenerStatus {
+  const { status, reason, message } = listenerReadiness(listener);
+  return {
+    name: listener.metadata.name,
+    namespace: listener.metadata.namespace ?? '',
+    ready: status,
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+  };
 }
 
 export interface StatusFrame {
@@ -257,12 +281,18 @@ export async function readStats(kube: KubeClient, sources: StatusSources, namesp
   if (failures.length > 0) sources.notices.set('stats', failures[0] ?? '');
   else sources.notices.delete('stats');
   const first = ready[0];
-  if (sources.version === undefined && first && stats.has(first.metadata.name)) {
-    const metrics = await kube
-      .proxyGet({ name: first.metadata.name, namespace }, statsPort(first), METRICS_PATH)
-      .catch(() => '');
-    sources.version = parseBuildVersion(metrics);
-  }
+  if (sources.version === undefined && first && stats.has(first.metadata.name))
+    sources.version = await readHaproxyVersion(kube, first, namespace).catch(() => undefined);
+}
+
+/** The HAProxy version a gateway pod runs (its build info metric), read through the pod proxy. */
+export async function readHaproxyVersion(
+  kube: KubeClient,
+  pod: StatusPod,
+  namespace: string,
+): Promise<string | undefined> {
+  const metrics = await kube.proxyGet({ name: pod.metadata.name, namespace }, statsPort(pod), METRICS_PATH);
+  return parseBuildVersion(metrics);
 }
 
 /** Services and Endpoints are read in the namespaces the routes point into. */
@@ -348,6 +378,22 @@ export async function readGatewayStatus(kube: KubeClient, location: GatewayLocat
           ]);
           sources.services.set(routeNamespace, services.items);
           sources.endpoints.set(routeNamespace, endpoints.items);
+        },
+      ),
+    ),
+    ...routeNamespaces(sources, location).map((routeNamespace) =>
+      readInto(
+        sources,
+        `listeners/${routeNamespace}`,
+        `list EventListeners in ${routeNamespace}`,
+        async () => {
+          // None where Tekton Triggers is not installed: list answers [] for a kind the cluster does not serve.
+          sources.listeners.set(
+            routeNamespace,
+            await kube.list<EventListenerObject>(TRIGGERS_API_VERSION, 'EventListener', {
+              namespace: routeNamespace,
+            }),
+          );
         },
       ),
     ),

@@ -1,4 +1,7 @@
+import { listRoutes } from '../haproxy/routes.ts';
 import type { KubeClient } from '../kube/client.ts';
+import { apiStatusOf } from '../kube/errors.ts';
+import { CONFIG_KEY, ECHO_INSTALLED_BY_ANNOTATION } from '../manifests/render.ts';
 import type { KubeObject } from '../manifests/types.ts';
 import type { Progress } from '../ui/progress.ts';
 import { isManagedByUs, type ObjectSummary, OWNED_SELECTOR, refOf, summarize } from './objects.ts';
@@ -41,17 +44,79 @@ export interface KeptNamespace {
   reason: string;
 }
 
+/** The echo backend's objects, left in place because they are not this gateway's alone to remove. */
+export interface KeptEcho {
+  objects: ObjectSummary[];
+  reason: string;
+}
+
 export interface UninstallResult {
   dryRun: boolean;
   removed: ObjectSummary[];
   kept: KeptNamespace[];
+  /** Set when the echo backend stays: another gateway routes to it, or another gateway's install made it. */
+  keptEcho?: KeptEcho;
 }
 
 export interface UninstallRequest {
   namespace: string;
-  /** Other namespaces install may have written to (the echo backend's). */
-  extraNamespaces: string[];
+  /** The echo backend install --with-echo adds, which every gateway of the cluster may route to. */
+  echo: { namespace: string; service: string };
   dryRun: boolean;
+}
+
+/** Our gateways' ConfigMaps, found by their labels in every namespace. */
+const GATEWAY_CONFIG_SELECTOR = `${OWNED_SELECTOR},app.kubernetes.io/component=gateway`;
+
+/**
+ * Why the echo backend must stay, or undefined when it is this gateway's to remove: install -n
+ * `namespace` --with-echo applied it last (or, for objects from before the annotation, this gateway
+ * routes to it), and no other gateway of ours routes to it.
+ */
+async function echoKeptBecause(
+  kube: KubeClient,
+  request: UninstallRequest,
+  echoObjects: KubeObject[],
+): Promise<string | undefined> {
+  const routesToEcho = (configMap: KubeObject & { data?: Record<string, string> }) => {
+    try {
+      return listRoutes(configMap.data?.[CONFIG_KEY] ?? '').some(
+        (route) =>
+          route.service?.name === request.echo.service && route.service.namespace === request.echo.namespace,
+      );
+    } catch {
+      // A config our parser cannot read is not proof of anything; another gateway's own problem.
+      return false;
+    }
+  };
+  let gateways: Array<KubeObject & { data?: Record<string, string> }>;
+  try {
+    gateways = await kube
+      .listVersioned('v1', 'ConfigMap', { labelSelector: GATEWAY_CONFIG_SELECTOR })
+      .then((list) => list.items);
+  } catch (error) {
+    if (apiStatusOf(error)?.code !== 403) throw error;
+    return 'whether another gateway routes to it cannot be told: not allowed to list configmaps in all namespaces';
+  }
+  const others = gateways
+    .filter((configMap) => configMap.metadata.namespace !== request.namespace && routesToEcho(configMap))
+    .map((configMap) => configMap.metadata.namespace ?? '');
+  if (others.length > 0)
+    return `the gateway${others.length > 1 ? 's' : ''} in namespace${others.length > 1 ? 's' : ''} ${others.join(', ')} route${others.length > 1 ? '' : 's'} to it`;
+  const installers = [
+    ...new Set(
+      echoObjects.flatMap((object) => object.metadata.annotations?.[ECHO_INSTALLED_BY_ANNOTATION] ?? []),
+    ),
+  ];
+  if (installers.length === 0) {
+    const own = gateways.find((configMap) => configMap.metadata.namespace === request.namespace);
+    return own && routesToEcho(own)
+      ? undefined
+      : `this gateway does not route to it, so its install did not create it`;
+  }
+  return installers.includes(request.namespace)
+    ? undefined
+    : `install -n ${installers.join(', ')} --with-echo created it, not this gateway's`;
 }
 
 async function tenantObjects(kube: KubeClient, namespace: string): Promise<KubeObject[]> {
@@ -70,13 +135,25 @@ export async function uninstallGateway(
   request: UninstallRequest,
   progress: Progress,
 ): Promise<UninstallResult> {
-  const namespaces = [...new Set([request.namespace, ...request.extraNamespaces])];
-  progress.update(`Looking for trigger-gateway objects in ${namespaces.join(', ')}`);
-  const owned: KubeObject[] = [];
-  for (const namespace of namespaces) {
-    for (const { apiVersion, kind } of OWNED_KINDS) {
-      owned.push(...(await kube.list(apiVersion, kind, { namespace, labelSelector: OWNED_SELECTOR })));
-    }
+  const ownedIn = async (namespace: string) => {
+    const found: KubeObject[] = [];
+    for (const { apiVersion, kind } of OWNED_KINDS)
+      found.push(...(await kube.list(apiVersion, kind, { namespace, labelSelector: OWNED_SELECTOR })));
+    return found;
+  };
+  progress.update(
+    `Looking for trigger-gateway objects in ${request.namespace} and ${request.echo.namespace}`,
+  );
+  const owned = await ownedIn(request.namespace);
+  let keptEcho: KeptEcho | undefined;
+  const namespaces = [request.namespace];
+  if (request.echo.namespace !== request.namespace) {
+    const echoObjects = await ownedIn(request.echo.namespace);
+    const reason = echoObjects.length > 0 ? await echoKeptBecause(kube, request, echoObjects) : undefined;
+    if (reason === undefined) {
+      owned.push(...echoObjects);
+      namespaces.push(request.echo.namespace);
+    } else keptEcho = { objects: echoObjects.map((object) => summarize(object)), reason };
   }
   const ownedNamespaces = (await kube.list('v1', 'Namespace', { labelSelector: OWNED_SELECTOR })).filter(
     (ns) => namespaces.includes(ns.metadata.name),
@@ -99,5 +176,5 @@ export async function uninstallGateway(
     }
     if (await kube.delete(refOf(namespace), { dryRun: request.dryRun })) removed.push(summarize(namespace));
   }
-  return { dryRun: request.dryRun, removed, kept };
+  return { dryRun: request.dryRun, removed, kept, ...(keptEcho ? { keptEcho } : {}) };
 }

@@ -1,3 +1,4 @@
+import { describeConfigCheck } from '../services/config-check.ts';
 import { formatLimit, kebabName, LIMIT_NAMES } from '../haproxy/routes.ts';
 import type { ExposureReport } from '../services/exposure.ts';
 import type { InstalledProtection, InstallResult } from '../services/install.ts';
@@ -30,6 +31,7 @@ export function renderInstallResult(result: InstallResult): string {
     lines.push(`  ${object.id}${where} ${object.action}${object.reason ? `: ${object.reason}` : ''}`);
   }
   if (result.keptLiveConfig) lines.push('Kept the live haproxy.cfg with its routes and edits.');
+  if (result.check) lines.push(describeConfigCheck(result.check));
   lines.push(...protectionLines(result.protection));
   for (const rollout of result.rollout) {
     lines.push(
@@ -68,6 +70,10 @@ export function renderUninstallResult(result: UninstallResult): string {
     lines.push(`${verb} ${object.id}${object.namespace ? ` (${object.namespace})` : ''}`);
   }
   for (const namespace of result.kept) lines.push(`Kept namespace ${namespace.name}: ${namespace.reason}`);
+  if (result.keptEcho) {
+    const ids = result.keptEcho.objects.map((object) => `${object.id} (${object.namespace ?? ''})`);
+    lines.push(`Kept the echo backend, ${ids.join(', ')}: ${result.keptEcho.reason}`);
+  }
   return lines.join('\n');
 }
 

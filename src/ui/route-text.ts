@@ -6,6 +6,7 @@ import {
   LIMIT_NAMES,
   type LimitName,
 } from '../haproxy/routes.ts';
+import { describeConfigCheck } from '../services/config-check.ts';
 import type { ListedRoute, RouteChangeResult } from '../services/routes.ts';
 import { formatTable } from './table-text.ts';
 
@@ -92,12 +93,17 @@ export function renderRouteChange(result: RouteChangeResult): string {
       `Limits: ${limits === '-' ? 'none' : limits}${limits.includes('*') ? ' (* the gateway default)' : ''}`,
     );
   }
+  if (result.check) lines.push(describeConfigCheck(result.check));
   if (result.serviceExists === false) {
     lines.push(`Note: that Service does not exist yet; the route answers 503 until it does.`);
   }
-  if (result.rollout) {
+  if (result.rollout?.draining) {
     lines.push(
-      `The gateway runs the new config on ${result.rollout.ready}/${result.rollout.desired} pods: traffic flows now.`,
+      `The gateway runs the new config on ${result.rollout.ready}/${result.rollout.desired} pods; ${result.rollout.draining} pod(s) of the old one were still shutting down when --timeout ran out, and answer with it until they stop: kubectl -n ${result.namespace} get pods`,
+    );
+  } else if (result.rollout) {
+    lines.push(
+      `The gateway runs the new config on ${result.rollout.ready}/${result.rollout.desired} pods, and no pod runs the old one: traffic flows now.`,
     );
   } else {
     lines.push(

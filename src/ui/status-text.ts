@@ -1,15 +1,16 @@
 /** `status` off a terminal: one aligned snapshot, and with --watch one line per change. */
 import type { GatewayStatus, PodStatus, RouteStatus } from '../services/status-model.ts';
-import { ageAt, shortAge } from './status/cells.ts';
+import { addressBehind, ageAt, shortAge } from './status/cells.ts';
+import { listenerNotice, listenerWord } from './status/rows.ts';
 import { formatTable } from './table-text.ts';
 
-/** The public URL and, when it is not an Ingress, what gives it; or why there is none. */
+/** The public URL, the address behind its host name, and, when it is not an Ingress, what gives it; or why there is none. */
 function urlLine(status: GatewayStatus): string {
   const exposure = status.exposure;
   if (status.publicUrl) {
-    return exposure && exposure.kind !== 'ingress'
-      ? `${status.publicUrl} (${exposure.object})`
-      : status.publicUrl;
+    const at = addressBehind(status);
+    const url = at ? `${status.publicUrl} at ${at}` : status.publicUrl;
+    return exposure && exposure.kind !== 'ingress' ? `${url} (${exposure.object})` : url;
   }
   return `none (${exposure?.note ?? 'the Ingress has no host or address yet'})`;
 }
@@ -47,28 +48,44 @@ export function renderStatusSnapshot(status: GatewayStatus, now = Date.parse(sta
           ]),
         ]),
   );
+  const withListener = status.routes.some((route) => route.listener);
+  const notReady = listenerNotice(status.routes);
   sections.push(
     status.routes.length === 0
       ? 'No routes yet. Add one: kubectl trigger-gateway route add /github el-github-listener.ci:8080'
-      : formatTable([
-          ['MATCH', 'BACKEND', 'SERVICE', 'HAPROXY', 'SESS', 'REQ', '2XX', '4XX', '5XX', 'LAST'],
-          ...status.routes.map((route) => {
-            const stats = route.stats;
-            const count = (value: number | undefined) => (value === undefined ? '-' : String(value));
-            return [
-              route.match,
-              route.backend,
-              serviceWord(route),
-              stats?.status ?? '?',
-              count(stats?.sessions),
-              count(stats?.requests),
-              count(stats?.http2xx),
-              count(stats?.http4xx),
-              count(stats?.http5xx),
-              stats?.lastRequestSeconds === undefined ? '-' : shortAge(stats.lastRequestSeconds),
-            ];
-          }),
-        ]),
+      : (notReady ? `${notReady}\n` : '') +
+          formatTable([
+            [
+              'MATCH',
+              'BACKEND',
+              'SERVICE',
+              ...(withListener ? ['LISTENER'] : []),
+              'HAPROXY',
+              'SESS',
+              'REQ',
+              '2XX',
+              '4XX',
+              '5XX',
+              'LAST',
+            ],
+            ...status.routes.map((route) => {
+              const stats = route.stats;
+              const count = (value: number | undefined) => (value === undefined ? '-' : String(value));
+              return [
+                route.match,
+                route.backend,
+                serviceWord(route),
+                ...(withListener ? [listenerWord(route)] : []),
+                stats?.status ?? '?',
+                count(stats?.sessions),
+                count(stats?.requests),
+                count(stats?.http2xx),
+                count(stats?.http4xx),
+                count(stats?.http5xx),
+                stats?.lastRequestSeconds === undefined ? '-' : shortAge(stats.lastRequestSeconds),
+              ];
+            }),
+          ]),
   );
   if (status.events.length > 0) {
     sections.push(
@@ -95,7 +112,10 @@ const routeLine = (route: RouteStatus) => {
   const traffic = stats
     ? `${stats.status}, ${stats.requests} requests (${stats.http2xx} 2xx, ${stats.http4xx} 4xx, ${stats.http5xx} 5xx)`
     : 'no HAProxy stats';
-  return `route ${route.match} → ${route.backend}: service ${serviceWord(route)}, ${traffic}`;
+  const listener = route.listener
+    ? `, eventlistener ${route.listener.name} ${listenerWord(route)}${route.listener.ready === 'True' ? '' : ` (${route.listener.message ?? 'no condition yet'})`}`
+    : '';
+  return `route ${route.match} → ${route.backend}: service ${serviceWord(route)}${listener}, ${traffic}`;
 };
 
 /** What changed between two readings, one line each, prefixed with the time (for `status --watch`). */

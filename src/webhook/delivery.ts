@@ -90,10 +90,7 @@ export function headersToSend(delivery: Delivery): Record<string, string> {
 
 /** What to show a user: every header name, with signature and token values redacted. */
 export function describeDelivery(delivery: Delivery): DeliveryDescription {
-  const signing = formatOf(delivery.provider).signing;
-  const proofNames = new Set(
-    (signing.kind === 'token' ? [signing.header] : signing.headers.map((h) => h.name)).map(lower),
-  );
+  const proofNames = proofHeaderNames(delivery);
   const headers = Object.fromEntries(
     Object.entries(headersToSend(delivery)).map(([name, value]) => [
       name,
@@ -108,6 +105,32 @@ export function describeDelivery(delivery: Delivery): DeliveryDescription {
     headers,
     bytes: delivery.body.length,
   };
+}
+
+/**
+ * Hides the secret and the delivery's proof headers in text others wrote about it (a listener's debug
+ * log prints every header it received): as sent, and as a JSON string escapes them.
+ */
+export function proofRedactor(delivery: Delivery, secret: string | undefined): (text: string) => string {
+  const proofNames = proofHeaderNames(delivery);
+  const proofs = Object.entries(headersToSend(delivery))
+    .filter(([name]) => proofNames.has(lower(name)))
+    .map(([, value]) => value);
+  const hidden = [...new Set([...proofs, ...(secret ? [secret] : [])].flatMap(withJsonEscaped))]
+    .filter((value) => value !== '')
+    // The longest first: a signature's hex must go before a secret that happens to be part of it.
+    .sort((a, b) => b.length - a.length);
+  return (text) => hidden.reduce((redacted, value) => redacted.split(value).join(REDACTED), text);
+}
+
+const withJsonEscaped = (value: string) => [value, JSON.stringify(value).slice(1, -1)];
+
+/** Lower-cased names of the headers that carry the proof (signatures, or GitLab's token). */
+function proofHeaderNames(delivery: Delivery): Set<string> {
+  const signing = formatOf(delivery.provider).signing;
+  return new Set(
+    (signing.kind === 'token' ? [signing.header] : signing.headers.map((h) => h.name)).map(lower),
+  );
 }
 
 /** The ID a backend logs for this delivery: X-GitHub-Delivery, X-Gitlab-Event-UUID, X-Request-UUID, X-Delivery-ID. */

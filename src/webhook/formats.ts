@@ -29,3 +29,8 @@ export function checkEvent(format: ProviderFormat, event: string | undefined): s
   if (!format.events.includes(chosen)) throw new UnknownEventError(format.provider, chosen, format.events);
   return chosen;
 }
+
+/** What the provider's event header says for `event` (GitLab's "Push Hook" for push); undefined for generic. */
+export function eventHeaderValue(provider: Provider, event: string): string | undefined {
+  return formatOf(provider).eventHeader?.value(event);
+}

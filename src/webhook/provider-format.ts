@@ -34,6 +34,8 @@ export interface ProviderFormat {
   defaultRef(event: string): string;
   /** The header whose value a backend logs for this delivery. */
   idHeader: string;
+  /** The header naming the event, as interceptors' eventTypes list its values; none for generic. */
+  eventHeader: { name: string; value(event: string): string } | undefined;
   signing: SigningScheme;
   /** Every header but the signature or token, in the provider's spelling. */
   headers(event: string, context: HeaderContext): Record<string, string>;

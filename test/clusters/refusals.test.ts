@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Install from '../../src/commands/install.ts';
 import RouteAdd from '../../src/commands/route/add.ts';
 import RouteList from '../../src/commands/route/list.ts';
+import { CONFIGMAP_LIMIT_BYTES } from '../../src/haproxy/capacity.ts';
 import type { KubeObject } from '../../src/manifests/types.ts';
 import { runCommand, runExecutable } from '../support/cli.ts';
 import { type ClusterUnderTest, controlPlanes, freshNamespace } from '../support/clusters.ts';
@@ -37,6 +38,16 @@ describe.each(controlPlanes())('refusals on the $name control plane', (row) => {
       .sort();
   };
 
+  /** A fresh namespace with the gateway installed (not waited for) and one route added. */
+  const installedWithRoute = async (prefix: string, path: string, backend: string) => {
+    const ns = freshNamespace(prefix);
+    const installed = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait');
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const routed = await as(cluster.kubeconfig, RouteAdd, '-n', ns, path, backend, '--no-wait');
+    expect(routed.exitCode, routed.stderr).toBe(0);
+    return ns;
+  };
+
   beforeAll(async () => {
     cluster = await row.connect();
   });
@@ -46,19 +57,7 @@ describe.each(controlPlanes())('refusals on the $name control plane', (row) => {
   });
 
   it('a user who may only read lists routes, and is refused route add with the verb and resource named', async () => {
-    const ns = freshNamespace('tg-reader');
-    const installed = await as(cluster.kubeconfig, Install, '-n', ns, '--no-wait');
-    expect(installed.exitCode, installed.stderr).toBe(0);
-    const routed = await as(
-      cluster.kubeconfig,
-      RouteAdd,
-      '-n',
-      ns,
-      '/gitlab',
-      'el-gitlab.ci:8080',
-      '--no-wait',
-    );
-    expect(routed.exitCode, routed.stderr).toBe(0);
+    const ns = await installedWithRoute('tg-reader', '/gitlab', 'el-gitlab.ci:8080');
     const reader = await cluster.readOnlyKubeconfig(ns);
 
     const listed = await as(reader, RouteList, '-n', ns);
@@ -168,6 +167,42 @@ describe.each(controlPlanes())('refusals on the $name control plane', (row) => {
         limitDefaults: [],
       }),
     ]);
+  });
+
+  it('a haproxy.cfg at the 1 MiB ConfigMap limit: route add passes the 422 on with the routes held, the capacity and the fix', async () => {
+    const ns = await installedWithRoute('tg-full', '/github', 'el-github.ci:8080');
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'trigger-gateway-haproxy', namespace: ns };
+    const configMap = await cluster.kube.read<KubeObject & { data: Record<string, string> }>(ref);
+    // A hand comment fills the config up to 500 bytes below the limit: the next route cannot fit.
+    const cfg = configMap?.data['haproxy.cfg'] ?? '';
+    const padding = CONFIGMAP_LIMIT_BYTES - 500 - Buffer.byteLength(cfg);
+    const full = `${cfg}# ${'x'.repeat(padding - 3)}\n`;
+    expect(Buffer.byteLength(full)).toBe(CONFIGMAP_LIMIT_BYTES - 500);
+    const written = await cluster.kube.replace({ ...configMap!, data: { 'haproxy.cfg': full } });
+
+    const refused = await as(
+      cluster.kubeconfig,
+      RouteAdd,
+      '-n',
+      ns,
+      '/gitlab',
+      'el-gitlab.ci:8080',
+      '--no-wait',
+    );
+    expect(refused.exitCode, refused.stderr).toBe(7);
+    expect(refused.stderr).toContain(
+      'error: the new haproxy.cfg does not fit in its ConfigMap; nothing was written',
+    );
+    // The API server's own words, passed on.
+    expect(refused.stderr).toContain('Too long: may not be more than 1048576 bytes');
+    expect(refused.stderr).toMatch(
+      /the gateway holds 1 routes in 1,048,076 bytes of haproxy\.cfg and this change adds [\d,]+ bytes, so about 1 routes like it fit/,
+    );
+    expect(refused.stderr).toContain(
+      `try: remove routes no longer used: kubectl trigger-gateway route list -n ${ns}`,
+    );
+    expect(refused.stderr).toContain('try: put further routes in a second gateway');
+    expect((await cluster.kube.read(ref))?.metadata.resourceVersion).toBe(written.metadata.resourceVersion);
   });
 
   it('a user who may only read is refused install before anything is written', async () => {

@@ -126,12 +126,24 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('the delivery record on the g
       await sendRaw(
         rawPost('/no/route/here', ['X-Event-Key: repo:push', 'X-Request-UUID: bb-1', 'X-Hook-UUID: bb-hook']),
       ),
+      // The headers Gitea's own delivery carries: its own beside GitHub's, the same UUID in both.
+      await sendRaw(
+        rawPost('/trigger/gitea', [
+          'X-Gitea-Delivery: 0f6c3b5e-gitea-1',
+          'X-Gitea-Event: push',
+          'X-Gitea-Event-Type: push',
+          'X-Gogs-Delivery: 0f6c3b5e-gitea-1',
+          'X-GitHub-Delivery: 0f6c3b5e-gitea-1',
+          'X-GitHub-Event: push',
+          `X-Hub-Signature-256: sha256=${SECRET}`,
+        ]),
+      ),
     );
     const ours = () => parseDeliveryLog(gatewayLogs()).filter((record) => record.path !== '/trigger/ready');
-    await eventually(() => expect(ours().length).toBeGreaterThanOrEqual(5));
+    await eventually(() => expect(ours().length).toBeGreaterThanOrEqual(6));
     log = gatewayLogs();
     records = ours();
-    expect(records).toHaveLength(5);
+    expect(records).toHaveLength(6);
   }, 120_000);
 
   afterAll(async () => {
@@ -207,6 +219,17 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('the delivery record on the g
       event: 'repo:push',
       deliveryId: 'bb-1',
       hookId: 'bb-hook',
+    });
+  });
+
+  it("records a Gitea delivery as Gitea's, though it carries GitHub's headers too", () => {
+    expect(sent[4]).toMatch(/^HTTP\/1\.1 200/);
+    expect(records.find((record) => record.path === '/trigger/gitea')).toMatchObject({
+      route: '/trigger',
+      provider: 'gitea',
+      event: 'push',
+      deliveryId: '0f6c3b5e-gitea-1',
+      hookId: undefined,
     });
   });
 });

@@ -371,6 +371,35 @@ describe('uninstall', () => {
     }
   });
 
+  it('keeps the echo backend while another gateway routes to it, and removes it with the last one', async () => {
+    expect((await install('--with-echo')).exitCode).toBe(0);
+    expect((await install('-n', 'hooks', '--with-echo')).exitCode).toBe(0);
+    expect((await install('-n', 'plain')).exitCode).toBe(0);
+    const echoLeft = () => ['deployments', 'services'].map((r) => plane.get(r, 'httpecho', 'trigger'));
+
+    // A gateway installed without --with-echo never made the echo backend.
+    const plain = await uninstall('-n', 'plain');
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain('Removed deployment.apps/httpecho');
+    expect(plain.stdout).toContain('the gateways in namespaces hooks, trigger-gateway route to it');
+    expect(echoLeft().every(Boolean)).toBe(true);
+
+    const first = await uninstall();
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      'Kept the echo backend, service/httpecho (trigger), deployment.apps/httpecho (trigger): the gateway in namespace hooks routes to it',
+    );
+    expect(first.stdout).not.toContain('namespace/trigger\n');
+    expect(echoLeft().every(Boolean)).toBe(true);
+    expect(plane.get('namespaces', 'trigger')).toBeDefined();
+
+    const last = await uninstall('-n', 'hooks', '-o', 'json');
+    expect(last.exitCode, last.stderr).toBe(0);
+    const removed = (JSON.parse(last.stdout) as { removed: Array<{ id: string }> }).removed.map((o) => o.id);
+    expect(removed).toEqual(expect.arrayContaining(['deployment.apps/httpecho', 'namespace/trigger']));
+    expect(echoLeft()).toEqual([undefined, undefined]);
+  });
+
   it('keeps other objects, and a namespace that still holds them', async () => {
     expect((await install()).exitCode).toBe(0);
     expect(

@@ -19,6 +19,7 @@ import {
   type KubeObject,
   startControlPlane,
 } from '../support/control-plane/index.ts';
+import { echoRequests } from '../support/gateway-traffic.ts';
 import { findHaproxy } from '../support/haproxy.ts';
 import { kubeconfigForUser } from '../support/kubeconfig.ts';
 import { startProxy } from '../support/proxy.ts';
@@ -41,16 +42,6 @@ function run(...args: string[]) {
 function gatewayUrl(): string {
   const { host, port } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
   return `http://${host}:${port}`;
-}
-
-/** The echo backend's log lines: one JSON object per request it received. */
-function echoRequests(): Array<{ path: string; headers: Record<string, string>; body: string }> {
-  const pod = plane.list('pods', 'trigger')[0] as KubeObject;
-  return plane.dataPlane
-    .logs(pod)
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line));
 }
 
 describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
@@ -88,7 +79,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     expect(result.stderr).not.toContain('s3cret-value');
     expect(result.stderr).toMatch(/^httpecho-[a-z0-9]+-[a-z0-9]+ \{/m);
 
-    const arrived = echoRequests().find(
+    const arrived = echoRequests(plane).find(
       (request) => request.headers['x-github-delivery'] === report.delivery.id,
     );
     expect(arrived).toBeDefined();
@@ -123,7 +114,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     const result = await run('--url', gatewayUrl(), '--secret-from', 'github-webhook', '-o', 'json');
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout);
-    const arrived = echoRequests().find(
+    const arrived = echoRequests(plane).find(
       (request) => request.headers['x-github-delivery'] === report.delivery.id,
     );
     expect(
@@ -150,6 +141,54 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
       status: 200,
     });
     plane.put({ ...ingress, status: { loadBalancer: {} } } as KubeObject);
+  });
+
+  it("connects to the Ingress's address with its host in Host when that host does not resolve here, and says so", async () => {
+    const ingress = plane.get('ingresses', 'trigger-gateway', 'trigger-gateway') as KubeObject & {
+      spec: { rules: Array<Record<string, unknown>> };
+    };
+    const { host } = plane.dataPlane.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
+    plane.put({
+      ...ingress,
+      spec: {
+        ...ingress.spec,
+        rules: ingress.spec.rules.map((rule) => ({ ...rule, host: 'hooks.example.test' })),
+      },
+      status: { loadBalancer: { ingress: [{ ip: host }] } },
+    } as KubeObject);
+    try {
+      const result = await run('-o', 'json');
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toMatchObject({
+        via: 'ingress',
+        url: 'http://hooks.example.test/trigger',
+        address: host,
+        viaReason: `hooks.example.test does not resolve here: sent to the Ingress's load balancer address ${host} with hooks.example.test in Host, as curl --resolve hooks.example.test:80:${host} does`,
+        status: 200,
+      });
+      const arrived = echoRequests(plane).find(
+        (request) => request.headers['x-github-delivery'] === JSON.parse(result.stdout).delivery.id,
+      );
+      expect(arrived?.headers.host).toBe('hooks.example.test');
+      const text = await run();
+      expect(text.stdout).toContain(
+        `via ingress: POST http://hooks.example.test/trigger at ${host} (hooks.example.test does not resolve here`,
+      );
+    } finally {
+      plane.put({ ...ingress, status: { loadBalancer: {} } } as KubeObject);
+    }
+  });
+
+  it('refuses a --certificate-authority it cannot read, or one without a certificate, with exit 2 before anything is sent', async () => {
+    const missing = await run('--certificate-authority', '/nonexistent/ca.crt');
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain('error: cannot read --certificate-authority /nonexistent/ca.crt');
+    const notPem = join(mkdtempSync(join(tmpdir(), 'tg-ca-')), 'ca.crt');
+    writeFileSync(notPem, 'hooks.example.test\n');
+    const refused = await run('--certificate-authority', notPem);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(`error: --certificate-authority ${notPem} holds no PEM certificate`);
+    expect(refused.stderr).not.toContain('Sending');
   });
 
   it('behind a proxy: requests, log streams and the port-forward through HTTPS_PROXY, a --url delivery through HTTP_PROXY', async () => {
@@ -271,7 +310,7 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     const sent = await run('--url', gatewayUrl(), '--payload', file, '--secret', 'k', '-o', 'json');
     expect(sent.exitCode, sent.stderr).toBe(0);
     const report = JSON.parse(sent.stdout);
-    const arrived = echoRequests().find(
+    const arrived = echoRequests(plane).find(
       (request) => request.headers['x-github-delivery'] === report.delivery.id,
     );
     expect(arrived?.body).toBe(bytes);

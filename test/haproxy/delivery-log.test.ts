@@ -9,6 +9,7 @@ interface Headers {
   github?: Partial<Record<'event' | 'delivery' | 'hook_id', string>>;
   gitlab?: Partial<Record<'event' | 'event_uuid' | 'webhook_uuid', string>>;
   bitbucket?: Partial<Record<'event' | 'request_uuid' | 'hook_uuid', string>>;
+  gitea?: Partial<Record<'event' | 'delivery', string>>;
   request_id?: string;
 }
 
@@ -35,6 +36,7 @@ function record(overrides: Record<string, unknown> = {}, headers: Headers = {}):
     github: { event: '', delivery: '', hook_id: '', ...headers.github },
     gitlab: { event: '', event_uuid: '', webhook_uuid: '', ...headers.gitlab },
     bitbucket: { event: '', request_uuid: '', hook_uuid: '', ...headers.bitbucket },
+    gitea: { event: '', delivery: '', ...headers.gitea },
     request_id: headers.request_id ?? '',
   };
   return JSON.stringify({ ...base, ...overrides }).replaceAll('/', '\\/');
@@ -88,6 +90,23 @@ describe('parseDeliveryLine', () => {
     ],
   ] as const)('reads a %s delivery', (provider, headers, event, deliveryId, hookId) => {
     expect(parseDeliveryLine(record({}, headers))).toMatchObject({ provider, event, deliveryId, hookId });
+  });
+
+  it("a Gitea delivery is Gitea's, though Gitea sends X-GitHub-Event and X-GitHub-Delivery too", () => {
+    const id = 'a7e3b1c2-5d4f-4e6a-9b8c-0d1e2f3a4b5c';
+    expect(
+      parseDeliveryLine(
+        record({}, { gitea: { event: 'push', delivery: id }, github: { event: 'push', delivery: id } }),
+      ),
+    ).toMatchObject({ provider: 'gitea', event: 'push', deliveryId: id, hookId: undefined });
+  });
+
+  it('a record written before the gitea fields existed still reads', () => {
+    const old = JSON.parse(
+      record({}, { github: { event: 'push', delivery: 'gh-1' } }).replaceAll('\\/', '/'),
+    );
+    delete old.gitea;
+    expect(parseDeliveryLine(JSON.stringify(old))).toMatchObject({ provider: 'github', deliveryId: 'gh-1' });
   });
 
   it('a generic sender has no provider, only its X-Request-Id', () => {

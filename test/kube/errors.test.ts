@@ -1,15 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ExitCode, GatewayError } from '../../src/errors.ts';
 import { KubeClient } from '../../src/kube/client.ts';
 import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
+import { selfSignedCertificate } from '../support/certificates.ts';
 import { writeKubeconfig } from '../support/kubeconfig.ts';
 
 const SERVER = 'http://127.0.0.1:6443';
@@ -80,6 +77,46 @@ describe('API errors a user can act on', () => {
     expect(error.why).toBe('etcdserver: request timed out');
   });
 
+  it('a busy server (429, or 503 with Retry-After) is asked again when it says, as client-go does', async () => {
+    const tooMany = status(429, 'TooManyRequests', 'Too many requests, please try again later.');
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: CONFIGMAP.name } };
+    const scope = nock(SERVER)
+      .get(CONFIGMAP_PATH)
+      .reply(429, tooMany, { 'Retry-After': '0' })
+      .get(CONFIGMAP_PATH)
+      .reply(503, status(503, 'ServiceUnavailable', 'storage is (re)initializing'), { 'Retry-After': '0' })
+      .get(CONFIGMAP_PATH)
+      .reply(200, configMap);
+    expect(await client().read(CONFIGMAP)).toMatchObject(configMap);
+    scope.done();
+  });
+
+  it('a 429 that lasts longer than the request timeout is reported, naming the server', async () => {
+    const scope = nock(SERVER)
+      .get(CONFIGMAP_PATH)
+      .reply(429, status(429, 'TooManyRequests', 'Too many requests, please try again later.'), {
+        'Retry-After': '5',
+      });
+    const error = await failure(client(SERVER, 2000).read(CONFIGMAP));
+    scope.done();
+    expect(error.exitCode).toBe(ExitCode.unreachable);
+    expect(error.message).toBe(
+      'the API server is too busy to get configmaps/trigger-gateway-haproxy in namespace gw (429)',
+    );
+    expect(error.next).toContain('or wait longer for each request: --request-timeout=2m');
+  });
+
+  it('a 500 without Retry-After is not sent again', async () => {
+    const scope = nock(SERVER)
+      .get(CONFIGMAP_PATH)
+      .once()
+      .reply(500, status(500, 'InternalError', 'boom'));
+    const error = await failure(client().read(CONFIGMAP));
+    scope.done();
+    expect(error.why).toBe('boom');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('409 on apply explains a concurrent change or another owner', async () => {
     const scope = nock(SERVER)
       .patch(/configmaps\/trigger-gateway-haproxy/)
@@ -144,30 +181,8 @@ describe('unreachable clusters, for real on loopback', () => {
   });
 
   it('a certificate the kubeconfig does not trust fails as a TLS problem', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tg-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const server = createHttpsServer(
-      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
-      (_request, response) => response.end('{}'),
-    );
+    const { cert, key } = selfSignedCertificate('127.0.0.1');
+    const server = createHttpsServer({ key, cert }, (_request, response) => response.end('{}'));
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const { port } = server.address() as AddressInfo;
     try {

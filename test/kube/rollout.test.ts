@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { podProblems, rolloutState } from '../../src/kube/rollout.ts';
+import { crashedContainer, podProblems, rolloutState } from '../../src/kube/rollout.ts';
 
 function deployment(status: Record<string, unknown>, generation = 2, replicas = 2) {
   return {
@@ -115,5 +115,56 @@ describe('podProblems', () => {
       'pod trigger-gateway-abc-1: ImagePullBackOff: pull access denied',
       'pod trigger-gateway-abc-2: Unschedulable: 0/3 nodes are available',
     ]);
+  });
+});
+
+describe('crashedContainer: a new pod that will never get ready, as the kubelet reports it', () => {
+  const pod = (name: string, status: Record<string, unknown>) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    status: { containerStatuses: [{ name: 'haproxy', ...status }] },
+  });
+
+  it('is none while containers start or run', () => {
+    expect(
+      crashedContainer([
+        pod('starting', { state: { waiting: { reason: 'ContainerCreating' } }, restartCount: 0 }),
+        pod('running', { state: { running: { startedAt: 'now' } }, restartCount: 0 }),
+      ]),
+    ).toBeUndefined();
+  });
+
+  it('finds a container that exited, crash-loops, exited before, or was restarted', () => {
+    expect(crashedContainer([pod('a', { state: { terminated: { exitCode: 1, reason: 'Error' } } })])).toEqual(
+      {
+        pod: 'a',
+        container: 'haproxy',
+        reason: 'exited with code 1 (Error)',
+        previous: false,
+      },
+    );
+    expect(
+      crashedContainer([
+        pod('b', {
+          state: { waiting: { reason: 'CrashLoopBackOff' } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error' } },
+          restartCount: 3,
+        }),
+      ])?.reason,
+    ).toBe('CrashLoopBackOff, exited with code 1 (Error)');
+    // Restarted and running again: its alerts are in the previous container's log.
+    expect(
+      crashedContainer([
+        pod('c', {
+          state: { running: { startedAt: 'now' } },
+          lastState: { terminated: { exitCode: 1 } },
+          restartCount: 1,
+        }),
+      ]),
+    ).toMatchObject({ pod: 'c', reason: 'exited with code 1', previous: true });
+    expect(
+      crashedContainer([pod('d', { state: { running: { startedAt: 'now' } }, restartCount: 2 })]),
+    ).toMatchObject({ reason: 'restarted 2 times', previous: true });
   });
 });

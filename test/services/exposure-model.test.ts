@@ -6,13 +6,18 @@
 import { describe, expect, it } from 'vitest';
 import {
   attachmentRefusals,
+  type EndpointSliceObject,
+  explainRouteReason,
   type GatewayObject,
   type HttpRouteObject,
   httpRouteAddress,
   ingressAddress,
   type Listener,
+  loadBalancerAt,
+  type LoadBalancerServiceObject,
   openShiftRouteAddress,
   selectorMatches,
+  servicePortTo,
 } from '../../src/services/exposure-model.ts';
 
 const gateway = (listeners: Listener[], addresses?: string[]): GatewayObject => ({
@@ -152,8 +157,8 @@ describe('ingressAddress and openShiftRouteAddress', () => {
     };
     expect(ingressAddress(ingress)).toMatchObject({ url: 'https://hooks.example.com/', routable: false });
     expect(
-      ingressAddress({ ...ingress, status: { loadBalancer: { ingress: [{ ip: '192.0.2.7' }] } } }).routable,
-    ).toBe(true);
+      ingressAddress({ ...ingress, status: { loadBalancer: { ingress: [{ ip: '192.0.2.7' }] } } }),
+    ).toMatchObject({ routable: true, address: '192.0.2.7' });
   });
 
   it('a Route is its admitted host, https with TLS; none before a router admits it', () => {
@@ -177,5 +182,80 @@ describe('ingressAddress and openShiftRouteAddress', () => {
       url: 'https://tg.apps.example.com/',
       routable: true,
     });
+  });
+});
+
+describe('the public port of a Gateway listener behind a LoadBalancer Service', () => {
+  type Ports = NonNullable<NonNullable<LoadBalancerServiceObject['spec']>['ports']>;
+  const service = (ports: Ports): LoadBalancerServiceObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'traefik', namespace: 'traefik' },
+    spec: { type: 'LoadBalancer', ports },
+    status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }] } },
+  });
+  const slice = (ports: Array<{ name: string; port: number }>): EndpointSliceObject => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'traefik-x1', namespace: 'traefik' },
+    ports,
+  });
+
+  it('is the Service that has the address, of type LoadBalancer', () => {
+    const traefik = service([{ port: 80 }]);
+    const clusterIp = { ...traefik, spec: { ...traefik.spec, type: 'ClusterIP' } };
+    expect(loadBalancerAt([clusterIp, traefik], '192.0.2.1')).toBe(traefik);
+    expect(loadBalancerAt([traefik], '192.0.2.9')).toBeUndefined();
+  });
+
+  it("is the port whose target is the listener's (Traefik: :8000 published as 80), named targets through the EndpointSlices", () => {
+    const named = service([
+      { name: 'web', port: 80, targetPort: 'web' },
+      { name: 'websecure', port: 443, targetPort: 'websecure' },
+    ]);
+    const slices = [
+      slice([
+        { name: 'web', port: 8000 },
+        { name: 'websecure', port: 8443 },
+      ]),
+    ];
+    expect(servicePortTo(named, 8000, slices)).toBe(80);
+    expect(servicePortTo(named, 8443, slices)).toBe(443);
+    expect(servicePortTo(named, 8000, [])).toBeUndefined();
+    expect(servicePortTo(service([{ port: 80, targetPort: 8080 }]), 8080, [])).toBe(80);
+    // A Service that publishes the listener's own port (Envoy Gateway's): that port.
+    expect(servicePortTo(service([{ port: 8080, targetPort: 10080 }]), 8080, [])).toBe(8080);
+  });
+
+  it('gives the route its URL without the listener port, and the address', () => {
+    const web = { name: 'web', protocol: 'HTTP', port: 8000 };
+    const accepted = route([{ type: 'Accepted', status: 'True' }]);
+    expect(httpRouteAddress(accepted, gateway([web], ['192.0.2.1']), 80)).toMatchObject({
+      url: 'http://192.0.2.1/',
+      address: '192.0.2.1',
+      routable: true,
+    });
+    expect(httpRouteAddress(accepted, gateway([web], ['192.0.2.1'])).url).toBe('http://192.0.2.1:8000/');
+  });
+});
+
+describe('explainRouteReason', () => {
+  const refused = route([{ type: 'Accepted', status: 'False' }], ['hooks.example.com']);
+
+  it("explains the Gateway API's reasons with the route's own values, for controllers that write no message", () => {
+    const listeners = gateway([
+      { ...http, hostname: '*.example.org' },
+      { name: 'any', protocol: 'HTTP' },
+    ]);
+    expect(explainRouteReason('NoMatchingListenerHostname', refused, listeners)).toBe(
+      "the route's hostnames (hooks.example.com) match no listener's hostname (http: *.example.org, any: any host)",
+    );
+    expect(explainRouteReason('NotAllowedByListeners', refused, listeners)).toBe(
+      'no listener of the Gateway takes HTTPRoutes from namespace hooks (their allowedRoutes)',
+    );
+    expect(explainRouteReason('BackendNotFound', refused, undefined)).toBe(
+      "the route's backend, Service trigger-gateway in namespace hooks, does not exist",
+    );
+    expect(explainRouteReason('SomethingNew', refused, undefined)).toBe('reason SomethingNew');
   });
 });

@@ -7,6 +7,7 @@ import type { GatewayLocation } from '../../src/services/gateway.ts';
 import { buildGatewayStatus, emptySources, noticeFor, type StatusPod } from '../../src/services/status.ts';
 import { renderStatusSnapshot, statusChanges } from '../../src/ui/status-text.ts';
 import { bundledGatewayConfig } from '../support/haproxy.ts';
+import { recordedObject } from '../support/tekton-fixtures.ts';
 
 const location: GatewayLocation = {
   namespace: 'trigger-gateway',
@@ -73,6 +74,19 @@ describe('buildGatewayStatus', () => {
     ]);
   });
 
+  it('shows a pod of an earlier rollout that is still shutting down as Terminating, as kubectl does', () => {
+    const all = sources();
+    const leaving = pod('gw-old', 'sha256:stale');
+    leaving.metadata.deletionTimestamp = '2026-11-24T09:59:58Z';
+    all.pods = [pod('gw-new', configChecksum(cfg)), leaving];
+    const status = buildGatewayStatus(frame, all, NOW);
+    expect(status.pods.map((p) => [p.name, p.phase])).toEqual([
+      ['gw-new', 'Running'],
+      ['gw-old', 'Terminating'],
+    ]);
+    expect(renderStatusSnapshot(status)).toMatch(/gw-old\s+1\/1\s+Terminating/);
+  });
+
   it("gives each route its Service's ready endpoints and HAProxy's numbers", () => {
     const all = sources();
     all.services.set('trigger', [{ apiVersion: 'v1', kind: 'Service', metadata: { name: 'httpecho' } }]);
@@ -131,6 +145,68 @@ describe('buildGatewayStatus', () => {
     ).toBe('not allowed to list events (403): User "x" cannot list resource "events"');
     expect(noticeFor('watch Ingresses', new KubeHttpError(404, {}))).toBe(
       'cannot watch Ingresses: the cluster does not serve that API',
+    );
+  });
+});
+
+describe('routes to Tekton EventListeners', () => {
+  /** The bundled config with /github and /broken routed to the Services the real controller created. */
+  function withListenerRoutes() {
+    const all = sources();
+    let routed = cfg;
+    for (const [path, service, namespace] of [
+      ['/github', 'el-github-listener', 'fx-ci'],
+      ['/broken', 'el-broken-listener', 'fx-broken'],
+    ] as const) {
+      routed = addRoute(
+        routed,
+        { match: { type: 'path', path }, service: { name: service, namespace, port: 8080 } },
+        { namespace: location.namespace, overwrite: false },
+      ).cfg;
+    }
+    all.configMap = { ...all.configMap!, data: { 'haproxy.cfg': routed } };
+    all.pods = [pod('gw-a', configChecksum(routed))];
+    all.listeners.set('fx-ci', [recordedObject('github-listener', 'EventListener')]);
+    all.listeners.set('fx-broken', [recordedObject('not-ready-listener', 'EventListener')]);
+    return all;
+  }
+
+  it("gives a route whose Service a listener created that listener's Ready condition, as recorded from the real controller", () => {
+    const status = buildGatewayStatus(frame, withListenerRoutes(), NOW);
+    const byMatch = Object.fromEntries(status.routes.map((route) => [route.match, route.listener]));
+    expect(byMatch['/trigger']).toBeUndefined();
+    expect(byMatch['/github']).toEqual({
+      name: 'github-listener',
+      namespace: 'fx-ci',
+      ready: 'True',
+      message: 'EventListener is ready',
+    });
+    expect(byMatch['/broken']).toMatchObject({
+      name: 'broken-listener',
+      namespace: 'fx-broken',
+      ready: 'False',
+    });
+    expect(byMatch['/broken']?.message).toContain('serviceaccount "no-such-account" not found');
+  });
+
+  it('shows it in the snapshot, with why a listener is not Ready, and in the --watch lines', () => {
+    const status = buildGatewayStatus(frame, withListenerRoutes(), NOW);
+    const text = renderStatusSnapshot(status, NOW.getTime());
+    expect(text).toMatch(/^MATCH\s+BACKEND\s+SERVICE\s+LISTENER\s+HAPROXY/m);
+    expect(text).toMatch(/^\/github\s+el-github-listener\.fx-ci:8080\s+\?\s+Ready\s/m);
+    expect(text).toMatch(/^\/broken\s+el-broken-listener\.fx-broken:8080\s+\?\s+not Ready\s/m);
+    expect(text).toMatch(/^\/trigger\s+httpecho\.trigger:80\s+\?\s+-\s/m);
+    expect(text).toContain(
+      '! eventlistener fx-broken/broken-listener is not Ready: Condition Available has status: False',
+    );
+    const lines = statusChanges(undefined, status);
+    expect(lines).toContainEqual(
+      expect.stringContaining(
+        'route /github → el-github-listener.fx-ci:8080: service ?, eventlistener github-listener Ready, no HAProxy stats',
+      ),
+    );
+    expect(lines.find((line) => line.includes('route /broken'))).toContain(
+      'eventlistener broken-listener not Ready (Condition Available',
     );
   });
 });

@@ -33,8 +33,18 @@ export interface ClusterUnderTest {
    * user whose writes the control plane denies.
    */
   readOnlyKubeconfig(namespace: string): Promise<string>;
+  /**
+   * A kubeconfig for a user who may run route add and install in `namespace` (and read namespaces
+   * and nodes) but not pods/exec: on the real control plane a ServiceAccount with a Role of its own.
+   */
+  noExecKubeconfig(namespace: string): Promise<string>;
   /** Compacts the store's history (etcd's, on the real one): watches from older resourceVersions get 410 Gone. */
   compact(): Promise<void>;
+  /**
+   * The cluster's front door, where one runs (Traefik on the real control plane, test/real/traefik.ts):
+   * the address of its LoadBalancer Service, which it publishes in Ingress and Gateway status.
+   */
+  readonly ingressAddress?: string;
   close(): Promise<void>;
 }
 
@@ -75,6 +85,14 @@ const local: ControlPlaneRow = {
         };
         return kubeconfigForUser(plane, { token });
       },
+      noExecKubeconfig: async (namespace) => {
+        const token = `editor-${namespace}`;
+        users[token] = {
+          name: `system:serviceaccount:${namespace}:editor`,
+          deny: [{ resource: 'pods/exec' }],
+        };
+        return kubeconfigForUser(plane, { token });
+      },
       compact: async () => plane.compact(),
       close: async () => {
         await kube.close();
@@ -90,9 +108,10 @@ interface ProvidedPlane {
   ca: string;
   kubeconfig: string;
   etcd: EtcdConnection;
+  ingressAddress?: string;
 }
 
-const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => ({
+const real = ({ url, ca, kubeconfig, etcd, ingressAddress }: ProvidedPlane): ControlPlaneRow => ({
   name: 'real',
   async connect() {
     const plane = { url, ca };
@@ -102,6 +121,7 @@ const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => 
       kubeconfig,
       kube,
       runsHaproxy: true,
+      ...(ingressAddress ? { ingressAddress } : {}),
       readOnlyKubeconfig: async (namespace) => {
         const admin = (...args: string[]) =>
           runExecutable('kubectl', [...args, '-n', namespace], { KUBECONFIG: kubeconfig });
@@ -137,6 +157,42 @@ const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => 
         if (token.exitCode !== 0) throw new Error(token.stderr);
         return kubeconfigForUser(plane, { token: token.stdout.trim() });
       },
+      noExecKubeconfig: async (namespace) => {
+        const applied = await runExecutable(
+          'sh',
+          ['-c', 'printf "%s" "$0" | kubectl apply -f -', noExecRbac(namespace)],
+          {
+            KUBECONFIG: kubeconfig,
+          },
+        );
+        if (applied.exitCode !== 0) throw new Error(applied.stderr);
+        const as = `--as=system:serviceaccount:${namespace}:editor`;
+        const can = (...args: string[]) =>
+          runExecutable('kubectl', ['auth', 'can-i', ...args, as, '-n', namespace], {
+            KUBECONFIG: kubeconfig,
+          });
+        // The RBAC authorizer learns of new bindings from its informer, a moment later: wait for them.
+        await eventually(
+          async () => {
+            for (const args of [
+              ['update', 'configmaps'],
+              ['get', 'namespaces'],
+            ]) {
+              const allowed = await can(...args);
+              if (allowed.stdout.trim() !== 'yes') throw new Error(`may not ${args.join(' ')} yet`);
+            }
+          },
+          { timeoutMs: 30_000 },
+        );
+        expectNo(await can('create', 'pods', '--subresource=exec'));
+        const token = await runExecutable(
+          'kubectl',
+          ['create', 'token', 'editor', '--duration=1h', '-n', namespace],
+          { KUBECONFIG: kubeconfig },
+        );
+        if (token.exitCode !== 0) throw new Error(token.stderr);
+        return kubeconfigForUser(plane, { token: token.stdout.trim() });
+      },
       compact: async () => {
         await compactEtcd(etcd);
       },
@@ -144,6 +200,62 @@ const real = ({ url, ca, kubeconfig, etcd }: ProvidedPlane): ControlPlaneRow => 
     };
   },
 });
+
+function expectNo(answer: { stdout: string }): void {
+  if (answer.stdout.trim() !== 'no') throw new Error(`the editor may exec into pods: ${answer.stdout}`);
+}
+
+/** Everything route add and install touch in `namespace`, and namespaces and nodes (install applies its own); no pods/exec. */
+function noExecRbac(namespace: string): string {
+  const resources = [
+    'configmaps',
+    'services',
+    'serviceaccounts',
+    'pods',
+    'pods/log',
+    'pods/proxy',
+    'endpoints',
+    'events',
+    'deployments',
+    'replicasets',
+    'poddisruptionbudgets',
+    'ingresses',
+    'httproutes',
+    'routes',
+  ];
+  return `apiVersion: v1
+kind: ServiceAccount
+metadata: { name: editor, namespace: ${namespace} }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: gateway-editor, namespace: ${namespace} }
+rules:
+  - apiGroups: ['', apps, policy, networking.k8s.io, gateway.networking.k8s.io, route.openshift.io]
+    resources: [${resources.join(', ')}]
+    verbs: ['*']
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: gateway-editor, namespace: ${namespace} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: gateway-editor }
+subjects: [{ kind: ServiceAccount, name: editor, namespace: ${namespace} }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: tg-editor-${namespace} }
+rules:
+  - apiGroups: ['']
+    resources: [namespaces, nodes]
+    verbs: [get, list, patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: tg-editor-${namespace} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tg-editor-${namespace} }
+subjects: [{ kind: ServiceAccount, name: editor, namespace: ${namespace} }]
+`;
+}
 
 /**
  * The control planes of this run: the real one where the real run's global setup provides it

@@ -4,7 +4,7 @@
  * first time). Never copied into the repository.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll } from 'js-yaml';
 import type { KubeObject } from '../../src/manifests/types.ts';
@@ -13,16 +13,16 @@ import { REPO_ROOT } from './cli.ts';
 const CRDS_MODULE = join(REPO_ROOT, 'test/real/crds');
 const GO = ['/usr/local/go/bin/go', 'go'].find((go) => go === 'go' || existsSync(go)) ?? 'go';
 
-/** Where a module pinned in test/real/crds/go.mod is unpacked. */
-function moduleDir(module: string): string {
+/** Where a module pinned in the go.mod of `pinnedIn` (test/real/crds by default) is unpacked. */
+export function moduleDir(module: string, pinnedIn = CRDS_MODULE): string {
   let output: string;
   try {
-    output = execFileSync(GO, ['mod', 'download', '-json', module], { cwd: CRDS_MODULE, encoding: 'utf8' });
+    output = execFileSync(GO, ['mod', 'download', '-json', module], { cwd: pinnedIn, encoding: 'utf8' });
   } catch (error) {
     const stdout = (error as { stdout?: string }).stdout;
     if (!stdout) {
       throw new Error(
-        `the --expose tests read ${module}'s CRDs from the Go module cache, and \`go mod download\` failed in ${CRDS_MODULE}: ${String(error)}; install Go 1.26 or later (or run .ci/run)`,
+        `the tests read ${module}'s manifests from the Go module cache, and \`go mod download\` failed in ${pinnedIn}: ${String(error)}; install Go 1.26 or later (or run .ci/run)`,
         { cause: error },
       );
     }
@@ -33,7 +33,7 @@ function moduleDir(module: string): string {
   return Dir;
 }
 
-function crdsIn(file: string): KubeObject[] {
+export function crdsIn(file: string): KubeObject[] {
   return loadAll(readFileSync(file, 'utf8')).filter(
     (document): document is KubeObject =>
       typeof document === 'object' &&
@@ -42,12 +42,16 @@ function crdsIn(file: string): KubeObject[] {
   );
 }
 
-/** Gateway API's standard channel: GatewayClass, Gateway and HTTPRoute (sigs.k8s.io/gateway-api). */
+/**
+ * Gateway API's standard channel (sigs.k8s.io/gateway-api): GatewayClass, Gateway, HTTPRoute,
+ * GRPCRoute, ReferenceGrant and BackendTLSPolicy, every kind a Gateway controller (Traefik) watches.
+ */
 export function gatewayApiCrds(): KubeObject[] {
   const dir = join(moduleDir('sigs.k8s.io/gateway-api'), 'config/crd/standard');
-  return ['gatewayclasses', 'gateways', 'httproutes'].flatMap((plural) =>
-    crdsIn(join(dir, `gateway.networking.k8s.io_${plural}.yaml`)),
-  );
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) => crdsIn(join(dir, file)));
 }
 
 /** OpenShift's Route (github.com/openshift/api), as MicroShift installs it. */

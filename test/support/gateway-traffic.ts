@@ -27,3 +27,15 @@ export function postToGateway(
     req.end('{"ref":"main"}');
   });
 }
+
+/** What the echo backend received: its log, one JSON object per request. */
+export function echoRequests(
+  plane: ControlPlaneWithDataPlane,
+): Array<{ path: string; headers: Record<string, string>; body: string }> {
+  const pod = plane.list('pods', 'trigger')[0] as KubeObject;
+  return plane.dataPlane
+    .logs(pod)
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+}

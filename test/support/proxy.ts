@@ -13,8 +13,8 @@ import { handshakeReader } from '../../src/kube/tunnel.ts';
 import { SERVER_CERT, SERVER_KEY } from './control-plane/tls.ts';
 
 export interface ProxyOptions {
-  /** Host name -> address, for the names only this proxy can resolve. */
-  hosts?: Record<string, string>;
+  /** Host name -> address, for the names only this proxy can resolve (a map, or a function for a whole domain). */
+  hosts?: Record<string, string> | ((host: string) => string | undefined);
   /** Required credentials; without them a CONNECT gets 407 (SOCKS5: authentication fails). */
   auth?: { username: string; password: string };
   /** Destinations ("host:port") the proxy refuses with 403 (SOCKS5: reply 2, not allowed). */
@@ -55,7 +55,9 @@ export async function startProxy(options: ProxyOptions = {}): Promise<TestProxy>
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
   };
-  const resolve = (host: string) => options.hosts?.[host] ?? (isIP(host) ? host : undefined);
+  const named = (host: string) =>
+    typeof options.hosts === 'function' ? options.hosts(host) : options.hosts?.[host];
+  const resolve = (host: string) => named(host) ?? (isIP(host) ? host : undefined);
   const expected =
     options.auth &&
     `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;

@@ -22,7 +22,7 @@ export default class RouteAdd extends GatewayCommand<typeof RouteAdd> {
 
 Each route enforces limits in HAProxy: --max-body (413), --rate-limit (429 with Retry-After), --allow-from (403) and --max-concurrent (503 after 5s in the queue). Those not given follow the gateway defaults (install --max-body …; a new gateway's is 25MiB for --max-body and no limit for the others); "none" (or "any" for --allow-from) turns one off for this route. --overwrite rewrites a route as this command describes it.
 
-PATH matches whole segments: /github matches /github and /github/x, never /githubs; the longest matching path wins. BACKEND is SERVICE.NAMESPACE:PORT, SERVICE.NAMESPACE.svc.cluster.local:PORT, or SERVICE:PORT for a Service in the current namespace. The new config is checked by our parser and, where haproxy is installed, by haproxy -c before it is written; concurrent edits never lose one another.`;
+PATH matches whole segments: /github matches /github and /github/x, never /githubs; the longest matching path wins. BACKEND is SERVICE.NAMESPACE:PORT, SERVICE.NAMESPACE.svc.cluster.local:PORT, or SERVICE:PORT for a Service in the current namespace. The new config is checked by our parser and by haproxy -c before it is written (this machine's when it matches the pods' version, else the pods' own through kubectl exec; the output says which); concurrent edits never lose one another. When a new gateway pod crashes on the change, the previous haproxy.cfg and pod template are put back (exit 9; --no-rollback keeps the failed state).`;
 
   static override examples = [
     {
@@ -101,7 +101,7 @@ PATH matches whole segments: /github matches /github and /github/x, never /githu
     return this.runWithProgress(
       async (progress) => {
         const location = await locateGatewayAndSay(kube, progress);
-        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs };
+        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs, rollback: flags.rollback };
         return addGatewayRoute(kube, location, spec, flags.overwrite, options, progress);
       },
       flags.output,

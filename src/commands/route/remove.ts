@@ -10,7 +10,7 @@ import { renderRouteChange } from '../../ui/route-text.ts';
 export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
   static override summary = 'Remove a route, ours or written by hand.';
 
-  static override description = `Removes the route for PATH (or for --header NAME[=VALUE]) from the gateway's haproxy.cfg, with its backend when nothing else uses it, and rolls the gateway pods. Routes written by hand in the acl + use_backend style are removed the same way; every other line is kept as it is.`;
+  static override description = `Removes the route for PATH (or for --header NAME[=VALUE]) from the gateway's haproxy.cfg, with its backend when nothing else uses it, and rolls the gateway pods. Routes written by hand in the acl + use_backend style are removed the same way; every other line is kept as it is. The new config is checked by haproxy -c first, and a change the new pods crash on is rolled back (exit 9; --no-rollback keeps it).`;
 
   static override examples = [
     { description: 'Stop routing /github', command: '<%= config.bin %> <%= command.id %> /github' },
@@ -51,7 +51,7 @@ export default class RouteRemove extends GatewayCommand<typeof RouteRemove> {
     return this.runWithProgress(
       async (progress) => {
         const location = await locateGatewayAndSay(kube, progress);
-        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs };
+        const options = { dryRun: flags['dry-run'], wait: flags.wait, timeoutMs, rollback: flags.rollback };
         return removeGatewayRoute(kube, location, match, options, progress);
       },
       flags.output,

@@ -1,4 +1,5 @@
 /** How one value reads in a terminal cell: kubectl-style ages, short counts, one line, an exact width. */
+import type { GatewayStatus } from '../../services/status-model.ts';
 
 interface AgeUnit {
   /** Ages under this many seconds are counted in this unit. */
@@ -61,4 +62,11 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   const cut = chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : text;
   const pad = ' '.repeat(Math.max(0, width - [...cut].length));
   return align === 'right' ? pad + cut : cut + pad;
+}
+
+/** The address the controller reports, when the URL names a host rather than that address. */
+export function addressBehind(status: GatewayStatus): string | undefined {
+  const address = status.exposure?.address;
+  if (!address || !status.publicUrl) return undefined;
+  return new URL(status.publicUrl).hostname.replace(/^\[|\]$/g, '') === address ? undefined : address;
 }

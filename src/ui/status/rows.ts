@@ -48,10 +48,11 @@ export function rolloutNotice(pods: PodStatus[]): string | undefined {
 }
 
 // Counters go first when the terminal is narrow; what the route is and whether it works stay.
-export const ROUTE_COLUMNS: ColumnSpec[] = [
+const ROUTE_COLUMNS: ColumnSpec[] = [
   { header: 'MATCH', shrinks: true, min: 8 },
   { header: 'BACKEND', shrinks: true, min: 10 },
   { header: 'SVC', dropRank: 7 },
+  { header: 'LISTENER', dropRank: 9 },
   { header: 'HAPROXY', dropRank: 8 },
   { header: 'SESS', align: 'right', dropRank: 1 },
   { header: 'REQ', align: 'right', dropRank: 5 },
@@ -60,6 +61,39 @@ export const ROUTE_COLUMNS: ColumnSpec[] = [
   { header: '5XX', align: 'right', dropRank: 6 },
   { header: 'LAST', align: 'right', dropRank: 4 },
 ];
+
+const LISTENER_COLUMN = 3;
+const hasListeners = (routes: RouteStatus[]) => routes.some((route) => route.listener);
+
+/** The route table's columns: LISTENER only when a route points at a Tekton EventListener. */
+export function routeColumns(routes: RouteStatus[]): ColumnSpec[] {
+  return hasListeners(routes) ? ROUTE_COLUMNS : ROUTE_COLUMNS.filter((_, index) => index !== LISTENER_COLUMN);
+}
+
+/** The EventListener's Ready condition, as kubectl get eventlisteners shows its READY column. */
+export function listenerWord(route: RouteStatus): string {
+  const ready = route.listener?.ready;
+  if (ready === undefined) return '-';
+  return ready === 'True' ? 'Ready' : ready === 'False' ? 'not Ready' : '?';
+}
+
+function listenerCell(route: RouteStatus): Cell {
+  const text = listenerWord(route);
+  if (route.listener?.ready === 'True') return { text, color: 'green' };
+  if (route.listener?.ready === 'False') return { text, color: 'red', bold: true };
+  return { text, dim: true };
+}
+
+/** EventListeners that are not Ready, and why, in one line above the routes. */
+export function listenerNotice(routes: RouteStatus[]): string | undefined {
+  const notReady = routes.flatMap((route) =>
+    route.listener && route.listener.ready !== 'True' ? [route.listener] : [],
+  );
+  const first = notReady[0];
+  if (!first) return undefined;
+  const more = notReady.length > 1 ? ` (and ${notReady.length - 1} more)` : '';
+  return `! eventlistener ${first.namespace}/${first.name} is not Ready${more}: ${first.message ?? 'the Tekton controller has not reported it Ready yet'}`;
+}
 
 function serviceCell(route: RouteStatus): Cell {
   if (route.service === undefined) return { text: '-', dim: true };
@@ -77,12 +111,13 @@ function counterCell(count: number | undefined, color?: Cell['color']): Cell {
   return { text: compactCount(count), color: count > 0 ? color : undefined };
 }
 
-export function routeCells(route: RouteStatus): Cell[] {
+export function routeCells(route: RouteStatus, withListener: boolean): Cell[] {
   const stats = route.stats;
   return [
     { text: oneLine(route.match) },
     { text: oneLine(route.backend) },
     serviceCell(route),
+    ...(withListener ? [listenerCell(route)] : []),
     stats
       ? { text: oneLine(stats.status), color: BACKEND_STATUS_COLORS[stats.status.split(' ')[0] ?? ''] }
       : { text: '?', dim: true },

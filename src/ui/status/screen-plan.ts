@@ -7,6 +7,8 @@ export interface ScreenContent {
   /** A pod runs an old config: one more line in the pods section. */
   rolloutLine: boolean;
   routes: number;
+  /** An EventListener behind a route is not Ready: one more line in the routes section. */
+  listenerLine?: boolean;
   /** The selected route's recent deliveries (a table), or the lines saying why there are none; undefined: no section. */
   deliveries?: { rows: number; table: boolean } | undefined;
   events: number;
@@ -56,7 +58,8 @@ export function planScreen(content: ScreenContent): ScreenPlan {
   let gaps = false;
   const lines = () => {
     const pods = tableLines(rows.pods, content.pods) + (rows.pods > 0 && content.rolloutLine ? 1 : 0);
-    const routes = tableLines(rows.routes, content.routes);
+    const routes =
+      tableLines(rows.routes, content.routes) + (rows.routes > 0 && content.listenerLine ? 1 : 0);
     const deliveries = deliveryLines(rows.deliveries, content.deliveries?.table ?? false);
     const events = rows.events > 0 ? 1 + rows.events : 0;
     const sections = [pods, routes, deliveries, events].filter((count) => count > 0).length;

@@ -3,10 +3,18 @@ import { Box, Text } from 'ink';
 import { memo, type ReactNode } from 'react';
 import type { ListedDelivery } from '../../services/deliveries.ts';
 import type { GatewayStatus, RouteStatus, WarningEvent } from '../../services/status-model.ts';
-import { ageAt, fit, msUntilAgeChanges, oneLine } from './cells.ts';
+import { addressBehind, ageAt, fit, msUntilAgeChanges, oneLine } from './cells.ts';
 import { DeliveryDetail, RecentDeliveriesPanel, RouteDeliveriesList } from './deliveries-view.tsx';
 import { clampSelection, STATUS_KEYS, type StatusScreen, type StatusUiState } from './keys.ts';
-import { podCells, podColumns, podsTroubleFirst, rolloutNotice, ROUTE_COLUMNS, routeCells } from './rows.ts';
+import {
+  listenerNotice,
+  podCells,
+  podColumns,
+  podsTroubleFirst,
+  rolloutNotice,
+  routeCells,
+  routeColumns,
+} from './rows.ts';
 import { planScreen, routeWindow, type ScreenPlan } from './screen-plan.ts';
 import { Table } from './table.tsx';
 
@@ -138,7 +146,12 @@ function Header({ status, now }: { status: GatewayStatus; now: number }) {
       </Text>
       <Text wrap="truncate-end">
         {status.publicUrl ? (
-          <Text color="cyan">{oneLine(status.publicUrl)}</Text>
+          <Text color="cyan">
+            {oneLine(status.publicUrl)}
+            {addressBehind(status) ? (
+              <Text dimColor>{` at ${oneLine(addressBehind(status) ?? '')}`}</Text>
+            ) : null}
+          </Text>
         ) : (
           <Text color="yellow">no public address</Text>
         )}
@@ -177,6 +190,7 @@ function Sections({ status, selected, width, room, now, recent }: SectionsProps)
     pods: status.pods.length,
     rolloutLine: rollout !== undefined,
     routes: status.routes.length,
+    listenerLine: listenerNotice(status.routes) !== undefined,
     deliveries: shownRecent && recentRows(shownRecent),
     events: status.events.length,
     notices: status.notices.length,
@@ -286,15 +300,23 @@ const Routes = memo(function Routes({
   }
   const current = clampSelection(selected, routes.length);
   const window = routeWindow(current, routes.length, rows);
+  const columns = routeColumns(routes);
+  const withListener = columns.some((column) => column.header === 'LISTENER');
+  const notice = listenerNotice(routes);
   const scrolled = [
     window.above > 0 ? `↑ ${window.above} more` : '',
     window.below > 0 ? `↓ ${window.below} more` : '',
   ].filter(Boolean);
   return (
     <>
+      {notice ? (
+        <Text color="red" bold wrap="truncate-end">
+          {oneLine(notice)}
+        </Text>
+      ) : null}
       <Table
-        specs={ROUTE_COLUMNS}
-        rows={routes.map(routeCells)}
+        specs={columns}
+        rows={routes.map((route) => routeCells(route, withListener))}
         width={width}
         gap={1}
         first={window.first}

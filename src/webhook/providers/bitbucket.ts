@@ -20,6 +20,7 @@ export const bitbucket: ProviderFormat = {
   defaultRepositoryUrl: 'https://bitbucket.org/example/app.git',
   defaultRef: (event) => (event === 'repo:push' ? 'refs/heads/main' : 'refs/heads/feature/sample'),
   idHeader: 'X-Request-UUID',
+  eventHeader: { name: 'X-Event-Key', value: (event) => event },
   signing: { kind: 'hmac', headers: [{ name: 'X-Hub-Signature', algorithm: 'sha256' }] },
   headers: (event, { id }) => ({
     'User-Agent': 'Bitbucket-Webhooks/2.0',

@@ -10,6 +10,7 @@ export const generic: ProviderFormat = {
   defaultRepositoryUrl: 'https://git.example.com/example/app.git',
   defaultRef: () => 'refs/heads/main',
   idHeader: 'X-Delivery-ID',
+  eventHeader: undefined,
   signing: { kind: 'hmac', headers: [{ name: 'X-Signature-256', algorithm: 'sha256' }] },
   headers: (_event, { id }) => ({
     'User-Agent': 'kubectl-trigger-gateway',

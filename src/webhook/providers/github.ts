@@ -20,6 +20,7 @@ export const github: ProviderFormat = {
   defaultRepositoryUrl: 'https://github.com/example/app.git',
   defaultRef: (event) => (event === 'pull_request' ? 'refs/heads/feature/sample' : 'refs/heads/main'),
   idHeader: 'X-GitHub-Delivery',
+  eventHeader: { name: 'X-GitHub-Event', value: (event) => event },
   signing: {
     kind: 'hmac',
     headers: [

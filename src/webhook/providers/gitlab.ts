@@ -25,6 +25,8 @@ const EVENT_HEADER: Record<string, string> = {
   note: 'Note Hook',
 };
 
+const hookName = (event: string) => EVENT_HEADER[event] ?? event;
+
 export const gitlab: ProviderFormat = {
   provider: 'gitlab',
   events: Object.keys(EVENT_HEADER),
@@ -35,12 +37,13 @@ export const gitlab: ProviderFormat = {
     return 'refs/heads/main';
   },
   idHeader: 'X-Gitlab-Event-UUID',
+  eventHeader: { name: 'X-Gitlab-Event', value: hookName },
   signing: { kind: 'token', header: 'X-Gitlab-Token' },
   headers: (event, { id, sample, newId }) => ({
     'Content-Type': 'application/json',
     'User-Agent': `GitLab/${GITLAB_VERSION}`,
     'Idempotency-Key': newId(),
-    'X-Gitlab-Event': EVENT_HEADER[event] ?? event,
+    'X-Gitlab-Event': hookName(event),
     'X-Gitlab-Webhook-UUID': newId(),
     'X-Gitlab-Instance': sample.repository.origin,
     'X-Gitlab-Event-UUID': id,

@@ -2,8 +2,9 @@
  * An in-process fake Kubernetes API server ("local control plane") that the real kubectl and
  * @kubernetes/client-node can talk to over HTTPS; test/control-plane/*.test.ts shows it in use.
  * Besides the REST verbs it serves pods/log (pod-logs.ts: the data plane's process output),
- * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol)
- * and pods/proxy (pod-proxy.ts: plain HTTP to the pod, which only the data plane's pods answer).
+ * pods/portforward (port-forward/: SPDY/3.1, SPDY over WebSocket, and the WebSocket channel protocol),
+ * pods/proxy (pod-proxy.ts: plain HTTP to the pod, which only the data plane's pods answer) and
+ * pods/exec (exec/: WebSocket v5/v4 channels and SPDY, run by the data plane in the pod's view).
  * With `kcp` it imitates kcp instead (kcp/): workspaces as logical clusters under /clusters/<path>/.
  */
 import { Authenticator } from './auth.ts';
@@ -79,7 +80,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     : undefined;
   const single = options.kcp
     ? undefined
-    : new Workspace(dataPlane ?? fallback, dataPlane ? { logSources: dataPlane.logSource } : {});
+    : new Workspace(
+        dataPlane ?? fallback,
+        dataPlane ? { logSources: dataPlane.logSource, exec: dataPlane.exec } : {},
+      );
   if (single) dataPlane?.attach(single.store);
   const authenticator = new Authenticator(options.users ?? { [DEFAULT_TOKEN]: { name: 'admin' } });
   const requests: RequestRecord[] = [];

@@ -199,6 +199,16 @@ export class Objects {
         },
       ]);
     }
+    if ((type.plural === 'configmaps' || type.plural === 'secrets') && dataSize(object) > MAX_DATA_SIZE) {
+      // The API server's ValidateConfigMap/ValidateSecret: the values' bytes summed, one limit for both.
+      throw invalid(type, name, [
+        {
+          field: '[]',
+          reason: 'FieldValueTooLong',
+          message: `Too long: may not be more than ${MAX_DATA_SIZE} bytes`,
+        },
+      ]);
+    }
   }
 
   private checkNamespaceOpen(type: ResourceType, namespace: string, name: string): void {
@@ -222,6 +232,21 @@ export class Objects {
       });
     }
   }
+}
+
+/** core.MaxSecretSize, which ConfigMaps share. */
+const MAX_DATA_SIZE = 1024 * 1024;
+
+/** The bytes of a ConfigMap's or Secret's values (data as text; binaryData and Secret data base64). */
+function dataSize(object: KubeObject): number {
+  const values = (field: string) => Object.values((object[field] ?? {}) as Record<string, string>);
+  const base64 = object.kind === 'Secret' ? ['data'] : ['binaryData'];
+  let total = 0;
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    for (const value of values(field))
+      total += base64.includes(field) ? Buffer.from(value, 'base64').length : Buffer.byteLength(value);
+  }
+  return total;
 }
 
 const scope = (type: ResourceType, namespace: string | undefined) =>

@@ -27,8 +27,11 @@ export interface LogSource {
   follow(line: (line: LogLine) => void, end: () => void): () => void;
 }
 
-/** The log of one container of a pod; undefined when no process runs it. */
-export type LogSources = (pod: KubeObject, container: string) => LogSource | undefined;
+/**
+ * The log of one container of a pod (of its instance before the last restart with `previous`);
+ * undefined when no process runs it.
+ */
+export type LogSources = (pod: KubeObject, container: string, previous?: boolean) => LogSource | undefined;
 
 interface LogOptions {
   container: string;
@@ -74,7 +77,7 @@ export function handleLog(ws: Workspace, req: ApiRequest, r: ResourceRequest): R
   return podLogReply(
     pod,
     req.query,
-    (container) => ws.logSources?.(pod, container),
+    (container, previous) => ws.logSources?.(pod, container, previous),
     (gone) =>
       ws.store.subscribe((event) => {
         if (
@@ -94,16 +97,16 @@ export function handleLog(ws: Workspace, req: ApiRequest, r: ResourceRequest): R
 export function podLogReply(
   pod: KubeObject,
   query: URLSearchParams,
-  sourceOf: (container: string) => LogSource | undefined,
+  sourceOf: (container: string, previous: boolean) => LogSource | undefined,
   onPodGone: (gone: () => void) => () => void,
 ): Reply {
   const options = logOptions(query, pod);
-  if (options.previous) {
+  const source = sourceOf(options.container, options.previous);
+  if (options.previous && !source) {
     throw badRequest(
       `previous terminated container "${options.container}" in pod "${pod.metadata.name}" not found`,
     );
   }
-  const source = sourceOf(options.container);
   if (!options.follow) {
     const out = new LimitedOutput(options.limitBytes);
     for (const line of initialLines(source, options)) out.add(format(line, options.timestamps));

@@ -105,12 +105,18 @@ export interface ConnectSubresource {
 }
 
 /**
- * By plural, then subresource: pods/log (GET), pods/portforward (GET for WebSockets, POST for SPDY)
+ * By plural, then subresource: pods/log (GET), pods/exec and pods/portforward (GET for WebSockets,
+ * POST for SPDY)
  * and pods/proxy (each method its own verb, as RequestInfo maps methods: HEAD is get).
  */
 export const CONNECT_SUBRESOURCES: Record<string, Record<string, ConnectSubresource>> = {
   pods: {
     log: { kind: 'Pod', verbs: ['get'], methods: { GET: ['get'] } },
+    exec: {
+      kind: 'PodExecOptions',
+      verbs: ['create', 'get'],
+      methods: { GET: ['get', 'create'], POST: ['create'] },
+    },
     portforward: {
       kind: 'PodPortForwardOptions',
       verbs: ['create', 'get'],

@@ -5,6 +5,7 @@ import { bodyFor, parseBody, parseJson, writeOptions } from './body.ts';
 import { isObject, type JsonObject } from './json.ts';
 import type { DeleteOptions, PropagationPolicy } from './objects.ts';
 import { APPLY_PATCH, applyPatch, patchType } from './patch/index.ts';
+import { apiExecRequest, execReply } from './exec/index.ts';
 import { handleLog } from './pod-logs.ts';
 import { handleProxy } from './pod-proxy.ts';
 import { handlePortForward } from './port-forward/index.ts';
@@ -24,6 +25,7 @@ export function handleResource(ws: Workspace, req: ApiRequest, r: ResourceReques
   if (r.subresource === 'scale') return handleScale(ws, req, r);
   if (r.subresource === 'log') return handleLog(ws, req, r);
   if (r.subresource === 'portforward') return handlePortForward(ws, req, r);
+  if (r.subresource === 'exec') return handleExec(ws, req, r);
   if (r.subresource === 'proxy') return handleProxy(ws, req, r);
   switch (r.verb) {
     case 'get':
@@ -48,6 +50,17 @@ export function handleResource(ws: Workspace, req: ApiRequest, r: ResourceReques
       return json(listOf(ws, r.type, deleted));
     }
   }
+}
+
+/** pods/exec: the data plane runs the command in the pod's view; without one, no container runs. */
+function handleExec(ws: Workspace, req: ApiRequest, r: ResourceRequest): Reply {
+  const pod = ws.objects.get(r.type, r.namespace, r.name ?? '');
+  if (!(pod.spec as { nodeName?: string } | undefined)?.nodeName) {
+    throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+  }
+  const exec = apiExecRequest(pod, req.query);
+  if (!ws.exec) throw badRequest(`this control plane runs no containers (start it with dataPlane)`);
+  return execReply(pod, exec, req.headers, ws.exec);
 }
 
 function filters(req: ApiRequest, r: ResourceRequest): Predicate[] {

@@ -48,6 +48,8 @@ export interface PodRuntime {
   stop(pod: KubeObject): Promise<void>;
   /** The pod's IP, asked for once before start(); default 127.0.0.<2..251>, handed out in turn. */
   podIP?(pod: KubeObject): string;
+  /** The containers of a pod start() left never-ready because they exited, with their exit codes. */
+  exitedContainers?(pod: KubeObject): Array<{ name: string; exitCode: number | null }>;
 }
 
 export interface DataPlaneOptions {

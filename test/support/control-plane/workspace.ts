@@ -11,6 +11,7 @@ import { NamespaceController } from './controllers/namespace.ts';
 import { WorkQueue } from './controllers/queue.ts';
 import { ReplicaSetController } from './controllers/replicaset.ts';
 import { type Admission, Objects } from './objects.ts';
+import type { ExecRunner } from './exec/index.ts';
 import type { LogSources } from './pod-logs.ts';
 import { findByPlural, type ResourceType, ServedResources } from './resources.ts';
 import { Store, type StoreEvent } from './store.ts';
@@ -26,6 +27,8 @@ export interface Controller {
 export interface WorkspaceOptions {
   /** Where pods/log finds a container's output (the data plane's processes). */
   logSources?: LogSources;
+  /** What runs a pods/exec command (the data plane, in the pod's view). */
+  exec?: ExecRunner;
   /** What the logical cluster serves; default: every built-in type (plain mode). */
   resources?: ServedResources;
   /** Create-time admission (kcp's Workspace admission). */
@@ -39,6 +42,7 @@ export class Workspace {
   readonly objects: Objects;
   readonly resources: ServedResources;
   readonly logSources: LogSources | undefined;
+  readonly exec: ExecRunner | undefined;
   /**
    * Whether pod IPs lead anywhere: only when the runtime hands them out (the data plane leases its
    * own block); the kubelet's default 127.0.0.x addresses are shared with whatever runs on the host.
@@ -50,6 +54,7 @@ export class Workspace {
 
   constructor(runtime: PodRuntime, options: WorkspaceOptions = {}) {
     this.logSources = options.logSources;
+    this.exec = options.exec;
     this.podsReachable = runtime.podIP !== undefined;
     this.resources = options.resources ?? new ServedResources();
     this.objects = new Objects(this.store, options.admission);

@@ -164,3 +164,24 @@ export function delivery(secondsAgo: number, overrides: Partial<ListedDelivery> 
     ...overrides,
   };
 }
+
+/** The crowded gateway with every third route an EventListener, half of them not Ready. */
+export function crowdedWithListeners(): GatewayStatus {
+  const status = crowdedStatus();
+  return {
+    ...status,
+    routes: status.routes.map((route, index) =>
+      index % 3 === 0
+        ? {
+            ...route,
+            listener: {
+              name: `el-${index}`,
+              namespace: 'ci',
+              ready: index % 2 ? 'True' : 'False',
+              message: LONG,
+            },
+          }
+        : route,
+    ),
+  };
+}

@@ -4,7 +4,15 @@ import { cleanup } from 'ink-testing-library';
 import type { GatewayStatus } from '../../../src/services/status-model.ts';
 import { initialUiState, STATUS_KEYS, type StatusUiState } from '../../../src/ui/status/keys.ts';
 import { msUntilAgesChange, StatusView } from '../../../src/ui/status/view.tsx';
-import { crowdedStatus, gatewayStatus, NOW, pod, route, warning } from './status-fixture.ts';
+import {
+  crowdedStatus,
+  crowdedWithListeners,
+  gatewayStatus,
+  NOW,
+  pod,
+  route,
+  warning,
+} from './status-fixture.ts';
 
 afterEach(cleanup);
 
@@ -51,6 +59,7 @@ describe('StatusView fits the terminal', () => {
       { status: crowded, message: `testing ${'/x'.repeat(80)}…`, error: 'e\n'.repeat(50) },
     ],
     ['crowded, help', { status: crowded, state: { help: true }, error: 'boom' }],
+    ['crowded, listeners not Ready', { status: crowdedWithListeners(), state: { selected: 30 } }],
     ['reading', { status: undefined, error: 'x'.repeat(200) }],
   ];
 
@@ -122,6 +131,23 @@ describe('StatusView shows the reading', () => {
     const [first, second] = lines(frameOf({ status: gatewayStatus() }));
     expect(first).toBe('context kind-dev  namespace trigger-gateway');
     expect(second).toBe('https://hooks.example.com/  HAProxy 2.6.12-1+deb12u1  updated 3s ago');
+  });
+
+  it('shows the address behind the URL when the URL names a host, as its controller published it', () => {
+    const exposure = {
+      ...gatewayStatus().exposure,
+      kind: 'ingress' as const,
+      address: '203.0.113.7',
+      routable: true,
+    };
+    // At 80 columns the line ends in an ellipsis.
+    expect(lines(frameOf({ status: gatewayStatus({ exposure }) }))[1]).toMatch(
+      /^https:\/\/hooks\.example\.com\/ at 203\.0\.113\.7 {2}HAProxy 2\.6\.12-1\+deb12u1 {2}updated/,
+    );
+    const atAddress = gatewayStatus({ publicUrl: 'http://203.0.113.7/', exposure });
+    expect(lines(frameOf({ status: atAddress }))[1]).toBe(
+      'http://203.0.113.7/  HAProxy 2.6.12-1+deb12u1  updated 3s ago',
+    );
   });
 
   it('shows the kcp workspace only when there is one', () => {
@@ -205,6 +231,37 @@ describe('StatusView shows the reading', () => {
     expect(lineWith(frame, '/hand')).toMatch(/ - +\? +- +- +- +- +- +-$/);
     expect(lineWith(frame, '/unknown')).toMatch(/ \? +UP /);
     expect(lineWith(frame, '/empty')).toMatch(/ 0 ready +DOWN .* -$/);
+  });
+
+  it("shows a listener's Ready condition for routes to EventListeners, and why one is not Ready above the routes", () => {
+    const status = gatewayStatus({
+      routes: [
+        route({
+          listener: { name: 'github', namespace: 'ci', ready: 'True', message: 'EventListener is ready' },
+        }),
+        route({
+          match: '/gitlab',
+          listener: {
+            name: 'gl-listener',
+            namespace: 'hooks',
+            ready: 'False',
+            message: 'serviceaccount "no-such-account" not found',
+          },
+        }),
+        route({ match: '/echo', backend: 'httpecho.trigger:80' }),
+      ],
+    });
+    const frame = frameOf({ status });
+    expect(lineWith(frame, 'MATCH')).toMatch(/MATCH +BACKEND +SVC +LISTENER +HAPROXY /);
+    expect(lineWith(frame, '/github')).toMatch(/ 2 ready +Ready +UP /);
+    expect(lineWith(frame, '/gitlab')).toMatch(/ 2 ready +not Ready +UP /);
+    expect(lineWith(frame, '/echo')).toMatch(/ 2 ready +- +UP /);
+    // Cut to the terminal's width, as every line is.
+    expect(frame).toContain(
+      '! eventlistener hooks/gl-listener is not Ready: serviceaccount "no-such-account…',
+    );
+    // Without listeners the column is not there at all.
+    expect(lineWith(frameOf({ status: gatewayStatus() }), 'MATCH')).not.toContain('LISTENER');
   });
 
   it('shows warning events newest first, one line each', () => {

@@ -1,6 +1,8 @@
 /**
  * The node: schedules every new pod onto itself, starts it through the PodRuntime and reports
  * its status; a deleted pod is stopped through the PodRuntime before it disappears from the API.
+ * A container that exited (the runtime's exitedContainers) is reported waiting in CrashLoopBackOff
+ * with its exit as lastState, as a kubelet shows it between restarts; it is not restarted.
  */
 import { timestamp } from '../json.ts';
 import type { Objects } from '../objects.ts';
@@ -62,6 +64,9 @@ export class Kubelet {
       (outcome) => {
         if (outcome === 'ready')
           this.write(started, (p) => (p.status = podStatus(p, 'Running', true, podIP)), 'status');
+        const exited = this.runtime.exitedContainers?.(started) ?? [];
+        if (outcome === 'never-ready' && exited.length > 0)
+          this.write(started, (p) => (p.status = podStatus(p, 'Running', false, podIP, exited)), 'status');
       },
       () => this.write(started, (p) => (p.status = podStatus(p, 'Failed', false, podIP)), 'status'),
     );
@@ -91,7 +96,17 @@ export class Kubelet {
   }
 }
 
-function podStatus(pod: KubeObject, phase: Phase, ready: boolean, podIP: string) {
+/**
+ * `exited`: containers whose process exited by itself. They are not restarted here: each shows as a
+ * real kubelet shows a container between restarts, waiting in CrashLoopBackOff with its last exit.
+ */
+function podStatus(
+  pod: KubeObject,
+  phase: Phase,
+  ready: boolean,
+  podIP: string,
+  exited: Array<{ name: string; exitCode: number | null }> = [],
+) {
   const now = timestamp();
   const containers = (pod.spec as { containers?: Array<{ name: string; image?: string }> }).containers ?? [];
   const condition = (type: string, status: boolean) => ({
@@ -114,18 +129,29 @@ function podStatus(pod: KubeObject, phase: Phase, ready: boolean, podIP: string)
     podIP,
     podIPs: [{ ip: podIP }],
     startTime: String((pod.status as { startTime?: string } | undefined)?.startTime ?? now),
-    containerStatuses: containers.map((c) => ({
-      name: c.name,
-      image: c.image ?? '',
-      imageID: '',
-      containerID: `fake://${pod.metadata.uid}/${c.name}`,
-      ready,
-      started: phase === 'Running',
-      restartCount: 0,
-      state:
-        phase === 'Failed'
-          ? { terminated: { exitCode: 1, reason: 'Error' } }
-          : { running: { startedAt: now } },
-    })),
+    containerStatuses: containers.map((c) => {
+      const exit = exited.find((e) => e.name === c.name);
+      const terminated = { exitCode: exit?.exitCode ?? 1, reason: 'Error', finishedAt: now };
+      return {
+        name: c.name,
+        image: c.image ?? '',
+        imageID: '',
+        containerID: `fake://${pod.metadata.uid}/${c.name}`,
+        ready,
+        started: phase === 'Running' && !exit,
+        restartCount: 0,
+        state: exit
+          ? {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off restarting failed container ${c.name} in pod ${pod.metadata.name}`,
+              },
+            }
+          : phase === 'Failed'
+            ? { terminated: { exitCode: 1, reason: 'Error' } }
+            : { running: { startedAt: now } },
+        ...(exit ? { lastState: { terminated } } : {}),
+      };
+    }),
   };
 }

@@ -123,7 +123,8 @@ export interface DnsServer {
   close(): Promise<void>;
 }
 
-export async function startDnsServer(lookup: Lookup, host = '127.0.0.1'): Promise<DnsServer> {
+/** `port` 0 picks a free one; the real node's cluster DNS listens on 53 of its Service address. */
+export async function startDnsServer(lookup: Lookup, host = '127.0.0.1', port = 0): Promise<DnsServer> {
   const socket: Socket = createSocket('udp4');
   const queries: DnsServer['queries'] = [];
   socket.on('message', (message, remote) => {
@@ -137,7 +138,7 @@ export async function startDnsServer(lookup: Lookup, host = '127.0.0.1'): Promis
   socket.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, host, () => {
+    socket.bind(port, host, () => {
       socket.off('error', reject);
       resolve();
     });
@@ -147,5 +148,34 @@ export async function startDnsServer(lookup: Lookup, host = '127.0.0.1'): Promis
     port: socket.address().port,
     queries,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
+
+const CLUSTER_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+
+/** A cluster Service name (NAME.NAMESPACE.svc[.cluster.local]) split up; undefined for other names. */
+export function parseServiceName(name: string): { namespace: string; name: string } | undefined {
+  const match = CLUSTER_NAME.exec(name.toLowerCase().replace(/\.$/, ''));
+  return match ? { name: match[1] ?? '', namespace: match[3] ?? '' } : undefined;
+}
+
+/**
+ * The cluster DNS's answers for Services, as CoreDNS's kubernetes plugin gives them: a Service's
+ * virtual address (`addressOf`), a headless Service's ready endpoints, NXDOMAIN for anything else.
+ */
+export function serviceLookup(
+  service: (namespace: string, name: string) => { headless: boolean } | undefined,
+  addressOf: (namespace: string, name: string) => string,
+  endpoints: (namespace: string, name: string) => string[],
+): Lookup {
+  return (name, type) => {
+    const parsed = parseServiceName(name);
+    const svc = parsed && service(parsed.namespace, parsed.name);
+    if (!parsed || !svc) return undefined;
+    if (type !== TYPE_A) return [];
+    return svc.headless
+      ? endpoints(parsed.namespace, parsed.name)
+      : [addressOf(parsed.namespace, parsed.name)];
   };
 }

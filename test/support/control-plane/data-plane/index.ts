@@ -8,15 +8,21 @@
  *   its run-time resolved servers once. A container that exits, or is not ready within readyTimeoutMs,
  *   is stopped and leaves its pod Running but never Ready (restartPolicy Never: Failed); its output
  *   (stdout and stderr) stays readable through logs() and pods/log, whose lines carry the time each
- *   was printed (see process.ts). There are no container restarts.
+ *   was printed (see process.ts). There are no container restarts: exitedContainers() tells the
+ *   kubelet which exited, and it reports them as CrashLoopBackOff.
+ * - pods/exec (exec()) runs HAProxy only, in the pod's view: a config it reads from /dev/stdin is
+ *   localized as the pod's own config was.
  * - Each HAProxy pod gets its own DNS socket (same answers for all), so its queries can be told apart.
  * - Deleting a pod stops its processes (HAProxy: SIGUSR1, the soft stop; others SIGTERM; SIGKILL
  *   after STOP_GRACE_MS) before it leaves the API.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
+import type { Readable } from 'node:stream';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExecRunner } from '../exec/index.ts';
 import type { LogSources } from '../pod-logs.ts';
 import type { Store } from '../store.ts';
 import type {
@@ -29,7 +35,7 @@ import type {
 } from '../types.ts';
 import { findHaproxyBinary } from '../../../../src/services/haproxy-check.ts';
 import { AddressPlan, type Addresses } from './addresses.ts';
-import { type DnsServer, type Lookup, startDnsServer, TYPE_A } from './dns.ts';
+import { type DnsServer, parseServiceName, serviceLookup, startDnsServer, TYPE_A } from './dns.ts';
 import { localizeHaproxyConfig, resolvedServerNames } from './haproxy-config.ts';
 import { ContainerProcess, httpStatus, pause, tcpAccepts } from './process.ts';
 import { hasServiceAddress, podEndpoints, ServiceProxy, type ServiceEndpoints } from './proxy.ts';
@@ -41,8 +47,6 @@ const IMAGE_COMMAND = ['haproxy', '-f', DEFAULT_HAPROXY_CONFIG];
 const READY_TIMEOUT_MS = 6000;
 const READY_PAUSE_MS = 20;
 const STOP_GRACE_MS = 3000;
-const CLUSTER_NAME =
-  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
 
 type Kind = 'haproxy' | 'echo' | 'other';
 
@@ -69,6 +73,10 @@ interface RunningContainer {
   process?: ContainerProcess;
   /** What the data plane itself has to say (e.g. a missing ConfigMap), ahead of the process output. */
   note: string;
+  /** HAProxy's: a config as this container sees it, made runnable here as its own config was. */
+  localize?: (cfg: string) => string;
+  /** Set when the process exited by itself before it was ever ready: its exit code. */
+  exited?: number | null;
 }
 
 interface PodState {
@@ -175,6 +183,13 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     return state.stopped ? 'never-ready' : 'ready';
   }
 
+  exitedContainers(pod: KubeObject): Array<{ name: string; exitCode: number | null }> {
+    const state = this.pods.get(String(pod.metadata.uid));
+    return (state?.containers ?? []).flatMap((c) =>
+      c.exited === undefined ? [] : [{ name: c.name, exitCode: c.exited }],
+    );
+  }
+
   async stop(pod: KubeObject): Promise<void> {
     const state = this.pods.get(String(pod.metadata.uid));
     if (!state) return this.fallback.stop(pod);
@@ -241,8 +256,49 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
   }
 
   /** The API's view of a container's log (pods/log); undefined for pods and containers run by no process. */
-  readonly logSource: LogSources = (pod, container) =>
-    this.pods.get(String(pod.metadata.uid))?.containers.find((c) => c.name === container)?.process;
+  readonly logSource: LogSources = (pod, container, previous) =>
+    // Containers are never restarted here: there is no instance before the current one.
+    previous
+      ? undefined
+      : this.pods.get(String(pod.metadata.uid))?.containers.find((c) => c.name === container)?.process;
+
+  /**
+   * pods/exec in the pod's view, for the API (local control plane) and the kubelet (node agent): only
+   * HAProxy runs, as the pod's container runs it, and a config it reads from /dev/stdin is localized as
+   * the pod's own config was (mount paths to the pod's copies, binds to the pod IP). Any other
+   * program is "not found": this is no container runtime.
+   */
+  readonly exec: ExecRunner = async (pod, container, command, stdio) => {
+    const state = this.pods.get(String(pod.metadata.uid));
+    const c = state?.containers.find((x) => x.name === container);
+    if (!state || !c?.process?.running)
+      throw new Error(`container ${container} of pod ${describe(pod)} is not running`);
+    const argv = haproxyCommand(command);
+    if (!argv || !c.localize)
+      throw new Error(`exec: "${command[0] ?? ''}": executable file not found in $PATH`);
+    const args = argv.slice(1);
+    const fromStdin = args[args.indexOf('-f') + 1] === '/dev/stdin';
+    const input = fromStdin ? c.localize(await readAll(stdio.stdin)) : undefined;
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOSTNAME: state.name };
+    // Node hands a child a socket, which /dev/stdin cannot be opened on; cat passes it on through a pipe.
+    const child = spawn('sh', ['-c', 'cat | exec "$0" "$@"', this.haproxy, ...args], {
+      cwd: state.dir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    if (input !== undefined) child.stdin.end(input);
+    else if (stdio.stdin) stdio.stdin.pipe(child.stdin);
+    else child.stdin.end();
+    child.stdin.on('error', () => undefined);
+    if (stdio.stdout) child.stdout.pipe(stdio.stdout);
+    else child.stdout.resume();
+    if (stdio.stderr) child.stderr.pipe(stdio.stderr);
+    else child.stderr.resume();
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+    });
+  };
 
   lookup(name: string): string[] | undefined {
     return this.resolve(name.toLowerCase().replace(/\.$/, ''), TYPE_A);
@@ -263,14 +319,17 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
 
   // Internals
 
-  private readonly resolve: Lookup = (name, type) => {
-    const match = CLUSTER_NAME.exec(name);
-    const svc = match && this.store?.get('services', match[3], match[1] ?? '');
-    if (!match || !svc) return undefined;
-    if (type !== TYPE_A) return [];
-    if (hasServiceAddress(svc)) return [this.addresses.service(match[3] ?? '', match[1] ?? '')];
-    return this.endpoints?.addresses(svc) ?? [];
-  };
+  private readonly resolve = serviceLookup(
+    (namespace, name) => {
+      const svc = this.store?.get('services', namespace, name);
+      return svc && { headless: !hasServiceAddress(svc) };
+    },
+    (namespace, name) => this.addresses.service(namespace, name),
+    (namespace, name) => {
+      const svc = this.store?.get('services', namespace, name);
+      return (svc && this.endpoints?.addresses(svc)) ?? [];
+    },
+  );
 
   private find(pod: PodRef): PodState | undefined {
     const uid = typeof pod === 'string' ? this.latest.get(pod) : String(pod.metadata.uid);
@@ -301,12 +360,10 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
         await state.dns.close();
         return;
       }
-      const cfg = localizeHaproxyConfig(readFileSync(local, 'utf8'), {
-        podIP: state.ip,
-        mounts,
-        dns: { host: state.dns.host, port: state.dns.port },
-        startAddress: this.startAddress,
-      });
+      const dns = { host: state.dns.host, port: state.dns.port };
+      c.localize = (text) =>
+        localizeHaproxyConfig(text, { podIP: state.ip, mounts, dns, startAddress: this.startAddress });
+      const cfg = c.localize(readFileSync(local, 'utf8'));
       writeFileSync(local, cfg);
       probeNames = resolvedServerNames(cfg);
       c.process = new ContainerProcess(this.haproxy, ['-db', '-f', local], env, state.dir);
@@ -358,10 +415,10 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
    * the Service's listener here, for servers that do not use a resolvers section.
    */
   private readonly startAddress = (host: string, port: number): string | undefined => {
-    const match = CLUSTER_NAME.exec(host.toLowerCase().replace(/\.$/, ''));
-    const svc = match && this.store?.get('services', match[3], match[1] ?? '');
-    if (!match || !svc || !hasServiceAddress(svc) || !this.proxy) return undefined;
-    const address = this.proxy.address(match[3] ?? '', match[1] ?? '', port);
+    const parsed = parseServiceName(host);
+    const svc = parsed && this.store?.get('services', parsed.namespace, parsed.name);
+    if (!parsed || !svc || !hasServiceAddress(svc) || !this.proxy) return undefined;
+    const address = this.proxy.address(parsed.namespace, parsed.name, port);
     return `${address.host}:${address.port}`;
   };
 
@@ -391,6 +448,7 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
     while (Date.now() < deadline) {
       if (state.stopped) return;
       if (!proc.running) {
+        c.exited = proc.exitCode;
         throw new Error(
           `container ${c.name} of pod ${state.namespace}/${state.name} exited (${proc.exitCode ?? proc.signal}):\n${proc.log()}`,
         );
@@ -420,6 +478,20 @@ export class LocalDataPlane implements PodRuntime, DataPlane {
 }
 
 /**
+ * The haproxy command line an exec runs: `haproxy ARGS…`, or a shell feeding it stdin through a pipe
+ * of its own (`sh -c 'cat | haproxy ARGS…'`, `head -c N` for cat), which does the same here;
+ * undefined for anything else (only HAProxy runs in this data plane).
+ */
+function haproxyCommand(command: string[]): string[] | undefined {
+  if (basename(command[0] ?? '') === 'haproxy') return command;
+  const piped =
+    command[0] === 'sh' && command[1] === '-c'
+      ? /^(?:cat|head -c \d+) \| (haproxy( [^|;&$`]*)?)$/.exec(command[2] ?? '')
+      : null;
+  return piped?.[1]?.split(' ');
+}
+
+/**
  * The file the container's haproxy loads: its `-f`. Without command and args the image's CMD runs;
  * arguments starting with "-" go to haproxy, as the image's entrypoint does it.
  */
@@ -434,6 +506,12 @@ function haproxyConfigPath(spec: Container): string {
   return (
     (basename(argv[0] ?? '') === 'haproxy' && f >= 0 ? argv[f + 1] : undefined) ?? DEFAULT_HAPROXY_CONFIG
   );
+}
+
+async function readAll(stream: Readable | undefined): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream ?? []) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 const describe = (pod: PodRef) =>

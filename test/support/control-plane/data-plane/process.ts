@@ -34,8 +34,9 @@ export class ContainerProcess implements LogSource {
   running = true;
   readonly exited: Promise<void>;
 
-  constructor(command: string, args: string[], env: Record<string, string>, cwd: string) {
-    this.child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `keepStdin`: hand the process a pipe it reads end-of-file from only when we are gone. */
+  constructor(command: string, args: string[], env: Record<string, string>, cwd: string, keepStdin = false) {
+    this.child = spawn(command, args, { cwd, env, stdio: [keepStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.pid = this.child.pid ?? -1;
     const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
       const text = chunk.toString('utf8');
