@@ -10,10 +10,11 @@ const shared = {
 
 // The suites that run on real servers built with Go (root, Go and iproute2 needed; see the README).
 // real: test/real/ and test/clusters/ (which the fast run runs on the local control plane), on one
-// shared real Kubernetes control plane. real-kcp: the kcp suites of test/clusters/ (the fast run
-// runs them on the local kcp imitation), on one shared real kcp. Each project's global setup starts
-// its server once per run; `--project real-kcp` runs only the kcp one. krew: the release installed
-// by the real krew (it needs no server of these, only the local control plane).
+// shared real Kubernetes control plane with Tekton Triggers, and one real Gitea outside it that sends
+// webhooks to it. real-kcp: the kcp suites of test/clusters/ (the fast run runs them on the local kcp
+// imitation), on one shared real kcp. Each project's global setup starts its servers once per run;
+// `--project real-kcp` runs only the kcp one. krew: the release installed by the real krew (it needs
+// no server of these, only the local control plane).
 export default defineConfig({
   test: {
     projects: [
@@ -28,7 +29,7 @@ export default defineConfig({
             'test/real/kcp-*.test.ts',
             'test/real/krew-install.test.ts',
           ],
-          globalSetup: ['test/real/global-setup.ts'],
+          globalSetup: ['test/real/global-setup.ts', 'test/real/gitea-global-setup.ts'],
         },
       },
       {

@@ -3,8 +3,11 @@
  * OpenShift Route or nothing, each rendered, applied, reported by install and status, switched and
  * uninstalled; Gateways that refuse the route (before anything is written, or through their
  * controller), a router that refuses a host, and clusters without the APIs. The Gateway API and Route
- * CRDs come from the Go module cache (test/support/crds.ts); test/support/exposure-controllers.ts
- * plays the Gateway controller and the OpenShift router.
+ * CRDs come from the Go module cache (test/support/crds.ts). The Gateway API controller is Traefik on
+ * the real control plane (test/real/traefik.ts: its GatewayClass, listeners on its entry point's
+ * port, which its LoadBalancer Service publishes as port 80) and test/support/exposure-controllers.ts
+ * locally (behind a LoadBalancer Service of the test's, 80 to the listeners' 8080); the OpenShift
+ * router is exposure-controllers.ts on both.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -27,6 +30,7 @@ import {
   ROUTER_DOMAIN,
   startExposureControllers,
 } from '../support/exposure-controllers.ts';
+import { TRAEFIK_CLASS, TRAEFIK_WEB_PORT } from '../real/traefik.ts';
 
 const GATEWAY_API = 'gateway.networking.k8s.io/v1';
 const ROUTE_API = 'route.openshift.io/v1';
@@ -44,6 +48,11 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
   let cluster: ClusterUnderTest;
   let controllers: ExposureControllers | undefined;
   const gatewayNs = freshNamespace('tg-gw');
+  const traefik = row.name === 'real';
+  const gatewayClass = traefik ? TRAEFIK_CLASS : 'tg-test';
+  const controllerName = traefik ? 'traefik.io/gateway-controller' : CONTROLLER_NAME;
+  // Never the public port: Traefik's entry point, or the stand-in's behind the test's Service.
+  const listenerPort = traefik ? TRAEFIK_WEB_PORT : 8080;
   const kubectl = (...args: string[]) => runExecutable('kubectl', args, { KUBECONFIG: cluster.kubeconfig });
   const run = (command: Parameters<typeof runCommand>[0], ns: string, ...args: string[]) =>
     runCommand(command, ['--kubeconfig', cluster.kubeconfig, '-n', ns, ...args]);
@@ -57,7 +66,7 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     cluster.kube.read({ apiVersion, kind, name, namespace });
   const namespaceExists = async (name: string) =>
     (await cluster.kube.read({ apiVersion: 'v1', kind: 'Namespace', name })) !== undefined;
-  const gateway = (name: string, listeners: Listener[], className = 'tg-test') => ({
+  const gateway = (name: string, listeners: Listener[], className = gatewayClass) => ({
     apiVersion: GATEWAY_API,
     kind: 'Gateway',
     metadata: { name, namespace: gatewayNs },
@@ -66,7 +75,7 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
   const http = (extra: Partial<Listener> = {}): Listener => ({
     name: 'http',
     protocol: 'HTTP',
-    port: 80,
+    port: listenerPort,
     ...extra,
   });
   const statusJson = async (ns: string) => {
@@ -107,15 +116,17 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
   });
 
   it('refuses an API the cluster does not serve before writing anything, naming the API and how to get it', async () => {
-    // Nothing of these CRDs yet, on either control plane: they are installed by the next tests.
+    // None of these CRDs yet: the next tests install them. The real control plane serves the Gateway
+    // API from the start, for Traefik.
+    const httpRoutes = [
+      ['--expose', 'httproute', '--gateway', 'eg'],
+      'HTTPRoutes (gateway.networking.k8s.io/v1)',
+      'standard-install.yaml',
+    ] as const;
     for (const [args, api, hint] of [
-      [
-        ['--expose', 'httproute', '--gateway', 'eg'],
-        'HTTPRoutes (gateway.networking.k8s.io/v1)',
-        'standard-install.yaml',
-      ],
-      [['--expose', 'route'], 'Routes (route.openshift.io/v1)', 'OpenShift'],
-    ] as const) {
+      ...(traefik ? [] : [httpRoutes]),
+      [['--expose', 'route'], 'Routes (route.openshift.io/v1)', 'OpenShift'] as const,
+    ]) {
       const ns = freshNamespace('tg-noapi');
       const refused = await run(Install, ns, ...args);
       expect(refused.exitCode, refused.stderr).toBe(7);
@@ -141,12 +152,27 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     expect(made.exitCode, made.stderr).toBe(0);
     await eventually(async () => {
       await applyObjects([
-        {
-          apiVersion: GATEWAY_API,
-          kind: 'GatewayClass',
-          metadata: { name: 'tg-test' },
-          spec: { controllerName: CONTROLLER_NAME },
-        },
+        ...(traefik
+          ? []
+          : [
+              {
+                apiVersion: GATEWAY_API,
+                kind: 'GatewayClass',
+                metadata: { name: 'tg-test' },
+                spec: { controllerName: CONTROLLER_NAME },
+              },
+              // The stand-in's data plane, as Traefik's Service publishes its entry points.
+              {
+                apiVersion: 'v1',
+                kind: 'Service',
+                metadata: { name: 'data-plane', namespace: gatewayNs },
+                spec: {
+                  type: 'LoadBalancer',
+                  selector: { app: 'data-plane' },
+                  ports: [{ name: 'http', port: 80, targetPort: listenerPort }],
+                },
+              },
+            ]),
         gateway('eg', [http({ allowedRoutes: { namespaces: { from: 'All' } } })]),
         gateway('same-only', [http()]),
         gateway('labelled', [
@@ -162,7 +188,17 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
         gateway('orphan', [http({ allowedRoutes: { namespaces: { from: 'All' } } })], 'nobody-serves-this'),
       ]);
     });
-    controllers = startExposureControllers(cluster.kube, cluster.kubeconfig, GATEWAY_ADDRESS);
+    if (!traefik) {
+      const published = await kubectl(
+        ...['patch', 'service', 'data-plane', '-n', gatewayNs, '--subresource=status', '--type=merge'],
+        ...['-p', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: GATEWAY_ADDRESS }] } } })],
+      );
+      expect(published.exitCode, published.stderr).toBe(0);
+    }
+    controllers = startExposureControllers(cluster.kube, cluster.kubeconfig, {
+      gatewayAddress: GATEWAY_ADDRESS,
+      gatewayApi: !traefik,
+    });
   });
 
   it('each kind rendered, applied, reported and switched; the old object goes, a foreign one of its kind stays', async () => {
@@ -194,7 +230,8 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
       return admitted;
     });
 
-    // 1. HTTPRoute on a Gateway in another namespace that allows routes from all namespaces.
+    // 1. HTTPRoute on a Gateway in another namespace that allows routes from all namespaces; the URL
+    // has the port its LoadBalancer Service publishes, not the listener's.
     const viaGateway = await run(
       Install,
       ns,
@@ -329,6 +366,16 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     );
     expect(accepted.exitCode, accepted.stderr).toBe(0);
     expect(accepted.stdout).toContain('(Accepted=True Accepted, ResolvedRefs=True ResolvedRefs)');
+
+    // Without the label, the controller withdraws its acceptance, and status says why.
+    expect((await kubectl('label', 'namespace', ns, 'expose-test-')).exitCode).toBe(0);
+    await eventually(async () => {
+      const withdrawn = await statusJson(ns);
+      expect(withdrawn.publicUrl).toBeUndefined();
+      expect(withdrawn.exposure.note).toContain(
+        `Gateway ${gatewayNs}/labelled did not accept the HTTPRoute: NotAllowedByListeners`,
+      );
+    });
     await run(Uninstall, ns);
   });
 
@@ -350,9 +397,12 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     expect(refused.stderr).toContain(
       `error: Gateway ${gatewayNs}/example-org did not accept the HTTPRoute: NoMatchingListenerHostname`,
     );
+    // Traefik writes no message: the reason is explained either way, the stand-in's message added.
     expect(refused.stderr).toContain(
-      `${CONTROLLER_NAME} says: no listener's hostname matches the route's hostnames`,
+      `${controllerName} set Accepted=False, reason NoMatchingListenerHostname: the route's hostnames (hooks.example.com) match no listener's hostname (http: *.example.org)`,
     );
+    if (!traefik)
+      expect(refused.stderr).toContain("its message: no listener's hostname matches the route's hostnames");
     await run(Uninstall, ns);
   });
 
@@ -419,7 +469,13 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     const sendTest = async () => {
       const sent = await run(Test, ns, '/trigger', '-o', 'json');
       expect(sent.exitCode, sent.stderr).toBe(0);
-      return JSON.parse(sent.stdout) as { via: string; viaReason?: string; url: string; status: number };
+      return JSON.parse(sent.stdout) as {
+        via: string;
+        viaReason?: string;
+        url: string;
+        address?: string;
+        status: number;
+      };
     };
     const hidden = await run(Install, ns, '--with-echo', '--expose', 'none', '--timeout', '2m');
     expect(hidden.exitCode, hidden.stderr).toBe(0);
@@ -429,36 +485,49 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
       status: 200,
     });
 
-    // The Gateway's data plane, here: kubectl port-forward to the gateway Service, at the address and
-    // port the Gateway asks for and its controller reports.
-    const forward = await portForward(ns);
+    // The Gateway's data plane: Traefik, at its LoadBalancer address; locally kubectl port-forward to
+    // the gateway Service, at the address and port the Gateway asks for and the stand-in reports. The
+    // route's own host name (other suites' routes share Traefik) resolves nowhere: test connects to
+    // the Gateway's address with it in Host.
+    const host = `${ns}.example.test`;
+    const forward = traefik ? undefined : await portForward(ns);
     try {
-      const forwarded = gateway('forwarded', [
-        http({ port: forward.port, allowedRoutes: { namespaces: { from: 'All' } } }),
-      ]);
-      await applyObjects([
-        { ...forwarded, spec: { ...forwarded.spec, addresses: [{ type: 'IPAddress', value: '127.0.0.1' }] } },
-      ]);
+      let name = 'eg';
+      let address = cluster.ingressAddress ?? '';
+      let port = '';
+      if (forward) {
+        const forwarded = gateway('forwarded', [
+          http({ port: forward.port, allowedRoutes: { namespaces: { from: 'All' } } }),
+        ]);
+        await applyObjects([
+          {
+            ...forwarded,
+            spec: { ...forwarded.spec, addresses: [{ type: 'IPAddress', value: '127.0.0.1' }] },
+          },
+        ]);
+        [name, address, port] = ['forwarded', '127.0.0.1', `:${forward.port}`];
+      }
       const exposed = await run(
         Install,
         ns,
-        '--with-echo',
-        '--expose',
-        'httproute',
-        '--gateway',
-        `forwarded.${gatewayNs}`,
-        '--timeout',
-        '2m',
+        ...['--with-echo', '--expose', 'httproute', '--gateway', `${name}.${gatewayNs}`, '--host', host],
+        ...['--timeout', '2m'],
       );
       expect(exposed.exitCode, exposed.stderr).toBe(0);
-      expect(exposed.stdout).toContain(`: http://127.0.0.1:${forward.port}/`);
-      expect(await sendTest()).toMatchObject({
+      expect(exposed.stdout).toContain(`: http://${host}${port}/`);
+      // Traefik applies a route it accepted a moment later, on its own clock.
+      const sent = await eventually(sendTest, { timeoutMs: 30_000, intervalMs: 500 });
+      expect(sent).toMatchObject({
         via: 'httproute',
-        url: `http://127.0.0.1:${forward.port}/trigger`,
+        url: `http://${host}${port}/trigger`,
+        address,
+        viaReason: expect.stringContaining(
+          `${host} does not resolve here: sent to its Gateway's address ${address}`,
+        ) as unknown,
         status: 200,
       });
     } finally {
-      forward.close();
+      forward?.close();
       // The echo backend in namespace trigger is shared with other suites: only this namespace goes.
       await kubectl('delete', 'namespace', ns, '--wait=false');
     }

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { KUBECTL, REPO_ROOT, runExecutable } from '../support/cli.ts';
 import { findHaproxy } from '../support/haproxy.ts';
@@ -43,6 +43,37 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     expect(sandbox.started.filter((p) => running(p.pid))).toEqual([]);
   });
 }
+
+it('Ctrl-C on `sandbox 2>&1 | tee FILE`, which kills the reader too, stops every process it started; its export line works with an older Node first on PATH', async () => {
+  const log = join(mkdtempSync(join(tmpdir(), 'tg-sandbox-tee-')), 'sandbox.log');
+  const sandbox = await sandboxUp([], { teeTo: log });
+  expect(sandbox.started.some((p) => p.command.startsWith('tee '))).toBe(true);
+
+  // The line it prints, pasted into a shell whose PATH finds this machine's own Node (20 here) first.
+  const line = /^ {2}(export KUBECONFIG=.*)$/m.exec(sandbox.output())?.[1] ?? '';
+  const shellPath = [
+    '/usr/local/sbin',
+    '/usr/local/bin',
+    '/usr/sbin',
+    '/usr/bin',
+    '/sbin',
+    '/bin',
+    dirname(KUBECTL),
+  ];
+  const listed = await runExecutable('sh', ['-c', `${line}; kubectl trigger-gateway route list`], {
+    PATH: shellPath.join(':'),
+  });
+  expect(listed.stderr).not.toContain('needs Node.js 22');
+  expect(listed.exitCode, listed.stderr).toBe(0);
+  expect(listed.stdout).toContain('/github');
+
+  // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group, tee included.
+  process.kill(-(sandbox.child.pid ?? 0), 'SIGINT');
+  await vi.waitFor(() => expect(sandbox.started.filter((p) => running(p.pid))).toEqual([]), {
+    timeout: 30_000,
+    interval: 100,
+  });
+});
 
 it('stops every process it started when whatever started it is killed (npm, a shell)', async () => {
   const sandbox = await sandboxUp([], { viaShell: true });

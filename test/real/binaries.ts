@@ -2,7 +2,8 @@
  * The real control planes' programs, built with Go into test/real/.bin/: from test/real/go.mod
  * kube-apiserver, kube-controller-manager and kube-scheduler (Kubernetes v1.37.2), etcd (v3.7.0)
  * and our PKI tool; from test/real/kcp/go.mod the kcp server (v0.26.0, on kcp's fork of
- * Kubernetes 1.31); from test/real/krew/go.mod krew and its manifest validator (v0.4.3).
+ * Kubernetes 1.31); from test/real/krew/go.mod krew and its manifest validator (v0.4.3); from
+ * test/real/gitea/go.mod the Gitea forge (v1.26.0, with sqlite and without its bundled assets).
  * Go's build cache makes a rebuild with nothing changed take seconds, so every start builds.
  *
  *   npx tsx test/real/binaries.ts    builds them all and prints the times
@@ -21,13 +22,22 @@ export const KCP_VERSION = 'v0.26.0';
 /** The Kubernetes release kcp v0.26.0's fork follows. */
 export const KCP_KUBERNETES_VERSION = 'v1.31.0';
 export const KREW_VERSION = 'v0.4.3';
+export const TEKTON_TRIGGERS_VERSION = 'v0.35.0';
+/** The Tekton Pipelines release whose PipelineRun CRD the Tekton tests install (test/real/tekton/go.mod). */
+export const TEKTON_PIPELINE_VERSION = 'v1.9.0';
+export const GITEA_VERSION = 'v1.26.0';
+export const TRAEFIK_VERSION = 'v3.6.2';
 
 export interface RealBinaries {
+  /** The folder they are in, where the node agent also finds the programs that images map to. */
+  dir: string;
   etcd: string;
   kubeApiserver: string;
   kubeControllerManager: string;
   kubeScheduler: string;
   pki: string;
+  /** Our container runtime's program (cmd/container), which the node agent runs each container with. */
+  container: string;
 }
 
 const PACKAGES = [
@@ -36,6 +46,7 @@ const PACKAGES = [
   'k8s.io/kubernetes/cmd/kube-scheduler',
   './cmd/etcd',
   './cmd/pki',
+  './cmd/container',
 ];
 
 // What `kubectl version` and /version report; Kubernetes' own build sets the same.
@@ -56,6 +67,8 @@ interface GoPrograms {
   first: string;
   /** Static programs (CGO_ENABLED=0), as kcp's and krew's own builds make them. */
   static?: boolean;
+  /** Go build tags. */
+  tags?: string[];
 }
 
 const KUBERNETES_PROGRAMS: GoPrograms = {
@@ -92,6 +105,40 @@ const KREW_PROGRAMS: GoPrograms = {
   static: true,
 };
 
+// ko builds Tekton's images from these packages; the node agent runs `ko://…/cmd/NAME` as .bin/NAME.
+const TEKTON_PROGRAMS: GoPrograms = {
+  what: `Tekton Triggers ${TEKTON_TRIGGERS_VERSION}`,
+  module: join(REAL_DIR, 'tekton'),
+  packages: ['controller', 'eventlistenersink', 'interceptors'].map(
+    (name) => `github.com/tektoncd/triggers/cmd/${name}`,
+  ),
+  ldflags: '',
+  first: 'eventlistenersink',
+  static: true,
+};
+
+// sqlite (cgo) keeps the forge in one file; without `bindata` the API is served from the module's folder.
+const GITEA_TAGS = ['sqlite', 'sqlite_unlock_notify'];
+const GITEA_PROGRAMS: GoPrograms = {
+  what: `Gitea ${GITEA_VERSION}`,
+  module: join(REAL_DIR, 'gitea'),
+  packages: ['code.gitea.io/gitea'],
+  // Gitea's Makefile stamps the same two variables.
+  ldflags: `-X main.Version=${GITEA_VERSION.slice(1)} -X main.Tags=${GITEA_TAGS.join(',')}`,
+  first: 'gitea',
+  tags: GITEA_TAGS,
+};
+
+// The traefik image's program; its Makefile stamps the version the same way.
+const TRAEFIK_PROGRAMS: GoPrograms = {
+  what: `Traefik ${TRAEFIK_VERSION}`,
+  module: join(REAL_DIR, 'traefik'),
+  packages: ['github.com/traefik/traefik/v3/cmd/traefik'],
+  ldflags: `-X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}`,
+  first: 'traefik',
+  static: true,
+};
+
 export interface KcpBinaries {
   kcp: string;
 }
@@ -102,13 +149,19 @@ export interface KrewBinaries {
   validateKrewManifest: string;
 }
 
+export interface GiteaBinaries {
+  gitea: string;
+}
+
 export function realBinaries(dir = BIN_DIR): RealBinaries {
   return {
+    dir,
     etcd: join(dir, 'etcd'),
     kubeApiserver: join(dir, 'kube-apiserver'),
     kubeControllerManager: join(dir, 'kube-controller-manager'),
     kubeScheduler: join(dir, 'kube-scheduler'),
     pki: join(dir, 'pki'),
+    container: join(dir, 'container'),
   };
 }
 
@@ -118,6 +171,10 @@ export function kcpBinaries(dir = BIN_DIR): KcpBinaries {
 
 export function krewBinaries(dir = BIN_DIR): KrewBinaries {
   return { krew: join(dir, 'krew'), validateKrewManifest: join(dir, 'validate-krew-manifest') };
+}
+
+export function giteaBinaries(dir = BIN_DIR): GiteaBinaries {
+  return { gitea: join(dir, 'gitea') };
 }
 
 /** The go command: on PATH, else where the go.dev tarball installs it. */
@@ -161,6 +218,24 @@ export async function buildKrewBinaries(
   return { ...krewBinaries(options.dir ?? BIN_DIR), seconds };
 }
 
+/** Builds Tekton Triggers' controller, EventListener sink and core interceptors into `dir`. */
+export async function buildTektonBinaries(options: BuildOptions = {}): Promise<{ seconds: number }> {
+  return { seconds: await buildPrograms(TEKTON_PROGRAMS, options) };
+}
+
+/** Builds Traefik into `dir`, where the node agent runs the traefik image from. */
+export async function buildTraefikBinaries(options: BuildOptions = {}): Promise<{ seconds: number }> {
+  return { seconds: await buildPrograms(TRAEFIK_PROGRAMS, options) };
+}
+
+/** Builds the Gitea server into `dir`. */
+export async function buildGiteaBinaries(
+  options: BuildOptions = {},
+): Promise<GiteaBinaries & { seconds: number }> {
+  const seconds = await buildPrograms(GITEA_PROGRAMS, options);
+  return { ...giteaBinaries(options.dir ?? BIN_DIR), seconds };
+}
+
 /**
  * Runs `go build` for one group of programs into `dir`; two builds at once (two test runs, a
  * sandbox) take turns through a lock file. Resolves with how long it took, waiting included.
@@ -194,6 +269,7 @@ function goBuild(go: string, dir: string, programs: GoPrograms): Promise<void> {
     'build',
     '-trimpath',
     '-buildvcs=false',
+    ...(programs.tags ? ['-tags', programs.tags.join(',')] : []),
     '-ldflags',
     programs.ldflags,
     '-o',
@@ -232,6 +308,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     [KUBERNETES_PROGRAMS.what, buildRealBinaries],
     [KCP_PROGRAMS.what, buildKcpBinaries],
     [KREW_PROGRAMS.what, buildKrewBinaries],
+    [TEKTON_PROGRAMS.what, buildTektonBinaries],
+    [GITEA_PROGRAMS.what, buildGiteaBinaries],
+    [TRAEFIK_PROGRAMS.what, buildTraefikBinaries],
   ] as const) {
     const built = await build({ log });
     process.stdout.write(`built ${what} into ${BIN_DIR} in ${built.seconds.toFixed(1)}s\n`);

@@ -24,6 +24,8 @@ import {
   FIRST_INDEX,
   LAST_INDEX,
   type NodeNetwork,
+  CLUSTER_DNS_IP,
+  SERVICE_CIDR,
   addressesUsedElsewhere,
   checkNetworkPrerequisites,
   createNodeNetwork,
@@ -32,7 +34,7 @@ import {
 } from './network.ts';
 import type { EtcdConnection } from './etcd.ts';
 import { ManagedProcess } from './processes.ts';
-import { httpGet, waitFor } from './wait.ts';
+import { httpGet, httpSend, waitFor } from './wait.ts';
 
 export const NODE_AGENT = join(REAL_DIR, 'node-agent', 'main.ts');
 
@@ -48,8 +50,9 @@ const PORT_OFFSETS = {
   scheduler: 5,
 } as const;
 const REPO_ROOT = join(REAL_DIR, '..', '..');
-const LEASE_DIR = existsSync('/run') ? '/run/trigger-gateway-real' : join(tmpdir(), 'trigger-gateway-real');
-const SERVICE_CIDR = '10.96.0.0/16';
+export const LEASE_DIR = existsSync('/run')
+  ? '/run/trigger-gateway-real'
+  : join(tmpdir(), 'trigger-gateway-real');
 const KUBELET_PORT = 10250;
 const STOP_GRACE_MS = 15_000;
 
@@ -229,7 +232,7 @@ class Environment implements RealControlPlane {
 
   /** Records what a process that takes this lease over after our death must clean up. */
   private record(): void {
-    updateLock(this.leasePath, {
+    recordLease(this.leasePath, {
       index: this.index,
       dir: this.dir,
       ownsDir: this.ownsDir,
@@ -277,13 +280,9 @@ class Environment implements RealControlPlane {
     this.options.log?.(`${child.name} is up (${((performance.now() - started) / 1000).toFixed(1)}s)`);
   }
 
-  /**
-   * The port of one of this instance's servers, from its leased index. They lie below the kernel's
-   * ephemeral range (32768 and up), so no port another process is handed can take one between our
-   * choosing it and the server binding it, as happened with ports picked free and then released.
-   */
+  /** The port of one of this instance's servers, from its leased index. */
   private port(server: keyof typeof PORT_OFFSETS): number {
-    return INSTANCE_PORTS_BASE + this.index * PORTS_PER_INSTANCE + PORT_OFFSETS[server];
+    return instancePort(this.index, PORT_OFFSETS[server]);
   }
 
   private async startEtcd(): Promise<string> {
@@ -413,6 +412,46 @@ class Environment implements RealControlPlane {
     await this.waitHealthy(scheduler, `https://127.0.0.1:${port}/healthz`, { insecure: true });
   }
 
+  /**
+   * A token of kube-system/service-controller, the cloud-provider service controller's account,
+   * which Kubernetes' bootstrap RBAC lets write services/status: the node agent gives LoadBalancer
+   * Services their addresses with it, as a cloud controller manager (or MetalLB's) would.
+   */
+  private async serviceControllerToken(): Promise<string> {
+    const admin = { ca: this.ca, ...this.clientCertificate('admin') };
+    const accounts = `${this.url}/api/v1/namespaces/kube-system/serviceaccounts`;
+    return waitFor(
+      'a token of the service controller',
+      async () => {
+        const made = await httpSend(
+          'POST',
+          accounts,
+          {
+            apiVersion: 'v1',
+            kind: 'ServiceAccount',
+            metadata: { name: 'service-controller', namespace: 'kube-system' },
+          },
+          admin,
+        );
+        if (made.status !== 201 && made.status !== 409)
+          throw new Error(`create serviceaccount: ${made.status} ${made.body}`);
+        const answer = await httpSend(
+          'POST',
+          `${accounts}/service-controller/token`,
+          {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { expirationSeconds: 7 * 24 * 3600 },
+          },
+          admin,
+        );
+        if (answer.status !== 201) throw new Error(`token request: ${answer.status} ${answer.body}`);
+        return (JSON.parse(answer.body) as { status: { token: string } }).status.token;
+      },
+      { timeoutMs: this.timeLeft() },
+    );
+  }
+
   private async startNodeAgent(apiServerPort: number): Promise<void> {
     const state = join(this.dir, 'node-agent');
     mkdirSync(state, { recursive: true });
@@ -422,30 +461,35 @@ class Environment implements RealControlPlane {
       config,
       JSON.stringify(
         {
+          index: this.index,
           nodeName: this.nodeName,
           nodeIP: this.network.nodeIP,
           podCIDR: this.network.podCIDR,
+          loadBalancerCIDR: this.network.loadBalancerCIDR,
+          clusterDNS: CLUSTER_DNS_IP,
           apiServer: `https://${this.network.hostIP}:${apiServerPort}`,
           ca: this.pki('ca.crt'),
           node: pair('node'),
           proxy: pair('kube-proxy'),
+          serviceController: { token: await this.serviceControllerToken() },
           serving: pair('kubelet'),
           // The CA that signed the API server's kubelet client certificate.
           kubeletClientCA: this.pki('ca.crt'),
           kubeletPort: KUBELET_PORT,
+          bin: this.binaries.dir,
           dir: state,
         },
         null,
         2,
       ),
     );
+    // nsenter rather than `ip netns exec`: the agent stays in the host's mount namespace, so the pod
+    // network namespaces it adds are seen (and cleaned up) from the host like the node's own.
     const agent = this.spawn(
       'node-agent',
-      'ip',
+      'nsenter',
       [
-        'netns',
-        'exec',
-        this.network.netns,
+        `--net=/run/netns/${this.network.netns}`,
         process.execPath,
         '--import',
         'tsx',
@@ -479,7 +523,7 @@ class Environment implements RealControlPlane {
  * Leases the lowest free instance index. First every lease whose holder died is taken over and
  * cleaned (its processes, network and temporary folder), whatever its index.
  */
-function leaseIndex(options: { log?: (line: string) => void }): { index: number; path: string } {
+export function leaseIndex(options: { log?: (line: string) => void }): { index: number; path: string } {
   sweepDeadLeases();
   for (let index = FIRST_INDEX; index <= LAST_INDEX; index++) {
     if (!tryLock(leasePath(index), cleanUpAfter(index))) continue;
@@ -493,11 +537,26 @@ function leaseIndex(options: { log?: (line: string) => void }): { index: number;
 
 export const leasePath = (index: number) => join(LEASE_DIR, `${index}.lock`);
 
+/**
+ * The port of one of a leased instance's servers (a Kubernetes control plane's or a kcp's). They lie
+ * below the kernel's ephemeral range (32768 and up), so no port another process is handed can take
+ * one between our choosing it and the server binding it, as happened with ports picked free.
+ */
+export function instancePort(index: number, offset: number): number {
+  return INSTANCE_PORTS_BASE + index * PORTS_PER_INSTANCE + offset;
+}
+
 /** What a lease records for whoever takes it over after its holder died. */
 interface LeaseRecord extends LockRecord {
+  index?: number;
   dir?: string;
   ownsDir?: boolean;
   pids?: number[];
+}
+
+/** Writes what a process that takes the lease over after its holder's death must clean up. */
+export function recordLease(path: string, record: Omit<LeaseRecord, 'pid'>): void {
+  updateLock(path, record);
 }
 
 /** Takes over every lease whose holder died, cleans up after it, and lets it go. */
@@ -512,25 +571,35 @@ export function sweepDeadLeases(): void {
   }
 }
 
-/** Removes what a dead holder of the index left: its processes, its network, its temporary folder. */
+/**
+ * Kills the process groups a dead holder recorded, those still running a command line that names its
+ * folder: the pid may have been reused since.
+ */
+export function killRecordedProcesses(record: { pids?: number[]; dir?: string }): void {
+  for (const pid of record.pids ?? []) {
+    let commandLine = '';
+    try {
+      commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!record.dir || !commandLine.includes(record.dir)) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/**
+ * Removes what a dead holder of the index left: its processes, its network, its temporary folder. A
+ * kcp's lease has no network; removing one that is not there does nothing.
+ */
 function cleanUpAfter(index: number): (lock: LockRecord) => void {
   return (lock) => {
     const record = lock as LeaseRecord;
-    for (const pid of record.pids ?? []) {
-      // Only a process still running our command line: the pid may have been reused since.
-      let commandLine = '';
-      try {
-        commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      } catch {
-        continue;
-      }
-      if (!record.dir || !commandLine.includes(record.dir)) continue;
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // Gone meanwhile.
-      }
-    }
+    killRecordedProcesses(record);
     removeNodeNetwork(nodeNetwork(index));
     if (record.ownsDir && record.dir) rmSync(record.dir, { recursive: true, force: true, maxRetries: 3 });
   };

@@ -1,11 +1,13 @@
 /**
  * vitest globalSetup of vitest.real.config.ts: builds and starts ONE real control plane for the
- * run and hands the tests its admin kubeconfig through provide/inject ('realControlPlane');
- * the teardown stops it. The node agent runs when test/real/node-agent/main.ts exists.
+ * run, installs Tekton Triggers on it, and hands the tests its admin kubeconfig through
+ * provide/inject ('realControlPlane'); the teardown stops it. The node agent runs when
+ * test/real/node-agent/main.ts exists.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { buildAddOns, installAddOns } from './add-ons.ts';
 import { buildRealBinaries } from './binaries.ts';
 import { NODE_AGENT, startRealControlPlane } from './environment.ts';
 import type { EtcdConnection } from './etcd.ts';
@@ -20,8 +22,13 @@ export interface ProvidedRealControlPlane {
   nodeName: string;
   /** etcd behind the API server, to compact it. */
   etcd: EtcdConnection;
-  /** Whether the node agent runs (pods get scheduled and start). */
+  /**
+   * Whether the node agent runs (pods get scheduled and start). Tekton Triggers and Traefik are
+   * installed then.
+   */
   node: boolean;
+  /** The address of Traefik's LoadBalancer Service, reachable from the host (when the node runs). */
+  ingressAddress?: string;
   index: number;
 }
 
@@ -34,7 +41,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[real control plane] ${line}\n`);
   const binaries = await buildRealBinaries({ log });
-  log(`go build: ${binaries.seconds.toFixed(1)}s`);
+  const addOns = await buildAddOns({ log });
+  log(`go build: ${binaries.seconds.toFixed(1)}s, Tekton Triggers and Traefik ${addOns.seconds.toFixed(1)}s`);
   const node = existsSync(NODE_AGENT);
   const started = performance.now();
   const plane = await startRealControlPlane({ binaries, node, log });
@@ -42,6 +50,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
     `started in ${((performance.now() - started) / 1000).toFixed(1)}s (index ${plane.index}, node agent ${node ? 'on' : 'off'})`,
   );
   const kubeconfig = plane.writeKubeconfig(join(plane.dir, 'admin.kubeconfig'));
+  let ingressAddress: string | undefined;
+  if (node) {
+    try {
+      ingressAddress = (await installAddOns(kubeconfig, plane.dir, log)).ingressAddress;
+    } catch (error) {
+      await plane.stop();
+      throw error;
+    }
+  }
   project.provide('realControlPlane', {
     url: plane.url,
     ca: plane.ca,
@@ -50,6 +67,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     etcd: plane.etcd,
     node,
     index: plane.index,
+    ...(ingressAddress ? { ingressAddress } : {}),
   });
   return () => plane.stop();
 }

@@ -1,23 +1,21 @@
 /**
  * A real kcp server (v0.26.0, built from test/real/kcp/go.mod), one object owning its process:
  * `kcp start` with its embedded etcd, in a folder of its own, listening on loopback only (API server
- * and etcd on free ports). It writes admin.kubeconfig in that folder with two users: kcp-admin
+ * and etcd on the ports of an instance index it leases, as the Kubernetes control plane does). It writes admin.kubeconfig in that folder with two users: kcp-admin
  * (subject to kcp's authorization, admin of every workspace) and "user" (an ordinary user, the
  * "user" battery). stop() and every exit path leave no process and no folder behind.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
 import { runExecutable } from '../support/cli.ts';
-import { freePort } from '../support/ports.ts';
 import { buildKcpBinaries, type KcpBinaries } from './binaries.ts';
-import { forgetOnExit, stopOnExit } from './environment.ts';
+import { instancePort, leaseIndex, recordLease } from './environment.ts';
+import { OwnedServer, startOwned } from './owned-server.ts';
 import { writeRealKubeconfig } from './kubeconfig.ts';
 import { ManagedProcess } from './processes.ts';
 import { httpGet, waitFor } from './wait.ts';
-
-const STOP_GRACE_MS = 15_000;
 
 export interface RealKcpOptions {
   binaries?: KcpBinaries;
@@ -36,6 +34,8 @@ export interface KcpKubeconfigOptions {
 }
 
 export interface RealKcp {
+  /** The leased instance index, which its ports and lease file follow. */
+  index: number;
   /** https://127.0.0.1:PORT, without /clusters/… */
   url: string;
   /** The server's CA, PEM. */
@@ -57,37 +57,36 @@ interface AdminKubeconfig {
 /** Builds (unless given binaries) and starts kcp; on failure nothing is left running. */
 export async function startRealKcp(options: RealKcpOptions = {}): Promise<RealKcp> {
   const binaries = options.binaries ?? (await buildKcpBinaries({ log: options.log }));
-  const server = new KcpServer(binaries, options);
-  try {
-    await server.start();
-  } catch (error) {
-    await server.stop({ keepDir: true });
-    throw new Error(`${(error as Error).message}\n(kcp's log and state are in ${server.dir})`, {
-      cause: error,
-    });
-  }
-  return server;
+  return startOwned(new KcpServer(binaries, options, leaseIndex(options)), 'kcp');
 }
 
-class KcpServer implements RealKcp {
-  readonly dir = mkdtempSync(join(tmpdir(), 'tgr-kcp-'));
+/** kcp's servers among its instance's ports. */
+const PORT_OFFSETS = { apiServer: 0, etcdClient: 1, etcdPeer: 2 } as const;
+
+class KcpServer extends OwnedServer implements RealKcp {
+  readonly index: number;
   url = '';
   ca = '';
   tokens = { admin: '', user: '' };
-  private process: ManagedProcess | undefined;
-  private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly binaries: KcpBinaries,
     private readonly options: RealKcpOptions,
+    lease: { index: number; path: string },
   ) {
-    stopOnExit(this);
+    super(mkdtempSync(join(tmpdir(), `tgr-kcp-${lease.index}-`)), lease.path);
+    this.index = lease.index;
+    recordLease(this.lease, { index: this.index, dir: this.dir, ownsDir: true, pids: [] });
   }
 
   async start(): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? 240_000;
     const deadline = Date.now() + timeoutMs;
-    const [port, etcdClient, etcdPeer] = [await freePort(), await freePort(), await freePort()];
+    const [port, etcdClient, etcdPeer] = [
+      instancePort(this.index, PORT_OFFSETS.apiServer),
+      instancePort(this.index, PORT_OFFSETS.etcdClient),
+      instancePort(this.index, PORT_OFFSETS.etcdPeer),
+    ];
     const started = performance.now();
     this.process = new ManagedProcess(
       'kcp',
@@ -103,6 +102,12 @@ class KcpServer implements RealKcp {
       ],
       { logPath: join(this.dir, 'kcp.log'), cwd: this.dir },
     );
+    recordLease(this.lease, {
+      index: this.index,
+      dir: this.dir,
+      ownsDir: true,
+      pids: [this.process.pid],
+    });
     const adminKubeconfig = join(this.dir, 'root', 'admin.kubeconfig');
     const processes = [this.process];
     const admin = await waitFor(
@@ -140,24 +145,6 @@ class KcpServer implements RealKcp {
       { token },
       { context: options.context ?? 'kcp', namespace: options.namespace },
     );
-  }
-
-  stop(options: { keepDir?: boolean } = {}): Promise<void> {
-    this.stopping ??= (async () => {
-      try {
-        await this.process?.stop(STOP_GRACE_MS);
-        if (!options.keepDir) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
-      } finally {
-        forgetOnExit(this);
-      }
-    })();
-    return this.stopping;
-  }
-
-  killNow(): void {
-    this.process?.killNow();
-    rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
-    forgetOnExit(this);
   }
 }
 

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type AddOns, buildAddOns, installAddOns } from './add-ons.ts';
 import { REAL_DIR, buildRealBinaries } from './binaries.ts';
 import { NODE_AGENT, type RealControlPlane, startRealControlPlane } from './environment.ts';
 import { type PreparedKcp, prepareKcpForTheGateway } from './kcp-provider.ts';
@@ -20,20 +21,33 @@ export const REAL_SANDBOX_KUBECONFIG = join(REAL_DIR, '..', '..', '.sandbox', 'r
 export interface RealSandbox {
   plane: RealControlPlane;
   kubeconfig: string;
+  /** With a Node: Tekton Triggers and Traefik run, and this is Traefik's address. */
+  addOns?: AddOns;
 }
 
-/** Builds and starts a real control plane and writes its admin kubeconfig (for npm run sandbox). */
+/**
+ * Builds and starts a real control plane, writes its admin kubeconfig and, with a Node, installs
+ * Tekton Triggers and Traefik (for npm run sandbox).
+ */
 export async function startRealSandbox(
   options: { node?: boolean; kubeconfig?: string; log?: (line: string) => void } = {},
 ): Promise<RealSandbox> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const node = options.node ?? existsSync(NODE_AGENT);
   const build = await buildRealBinaries({ log });
-  log(`built the real control plane in ${build.seconds.toFixed(1)}s`);
-  const plane = await startRealControlPlane({ binaries: build, node: options.node, log });
+  const addOnsBuild = node ? await buildAddOns({ log }) : { seconds: 0 };
+  log(`built the real control plane and its add-ons in ${(build.seconds + addOnsBuild.seconds).toFixed(1)}s`);
+  const plane = await startRealControlPlane({ binaries: build, node, log });
   const kubeconfig = plane.writeKubeconfig(options.kubeconfig ?? REAL_SANDBOX_KUBECONFIG, {
     context: 'real',
   });
-  return { plane, kubeconfig };
+  if (!node) return { plane, kubeconfig };
+  try {
+    return { plane, kubeconfig, addOns: await installAddOns(kubeconfig, plane.dir, log) };
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
 }
 
 export const REAL_KCP_SANDBOX_KUBECONFIG = join(REAL_DIR, '..', '..', '.sandbox', 'real-kcp', 'kubeconfig');

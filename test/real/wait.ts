@@ -62,22 +62,41 @@ export interface HttpAnswer {
 
 /** One GET (over TLS for https: URLs); rejects on connection errors and after `timeoutMs`. */
 export function httpGet(url: string, tls: TlsClient = {}, timeoutMs = 5000): Promise<HttpAnswer> {
+  return httpSend('GET', url, undefined, tls, timeoutMs);
+}
+
+/** One request with an optional JSON body, as httpGet. */
+export function httpSend(
+  method: string,
+  url: string,
+  body: unknown,
+  tls: TlsClient = {},
+  timeoutMs = 5000,
+): Promise<HttpAnswer> {
   const { insecure, ...pem } = tls;
   const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { ...pem, rejectUnauthorized: !insecure, agent: false, timeout: timeoutMs },
+      {
+        ...pem,
+        method,
+        rejectUnauthorized: !insecure,
+        agent: false,
+        timeout: timeoutMs,
+        headers: payload === undefined ? {} : { 'Content-Type': 'application/json' },
+      },
       (res) => {
-        let body = '';
+        let text = '';
         res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
         res.on('error', reject);
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs}ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload);
   });
 }

@@ -95,14 +95,21 @@ function hostnamesIntersect(listener: string | undefined, routeHostnames: string
   return routeHostnames.some((name) => matches(listener, name) || matches(name, listener));
 }
 
-/**
- * Starts both stand-ins against `kube`, writing status with kubectl (`kubeconfig`), until stopped.
- * `gatewayAddress` is what Gateways report in status.addresses.
- */
+export interface ExposureControllerOptions {
+  /** What Gateways that ask for no address report in status.addresses. */
+  gatewayAddress?: string;
+  /**
+   * Whether to play the Gateway API controller (default true); false where a real one runs (Traefik
+   * on the real control plane), so only the OpenShift router is ours.
+   */
+  gatewayApi?: boolean;
+}
+
+/** Starts the stand-ins against `kube`, writing status with kubectl (`kubeconfig`), until stopped. */
 export function startExposureControllers(
   kube: KubeClient,
   kubeconfig: string,
-  gatewayAddress = '192.0.2.10',
+  { gatewayAddress = '192.0.2.10', gatewayApi = true }: ExposureControllerOptions = {},
 ): ExposureControllers {
   let running = true;
   const writeStatus = async (object: Loose, resource: string, status: Record<string, unknown>) => {
@@ -289,7 +296,8 @@ export function startExposureControllers(
   const loop = (async () => {
     while (running) {
       try {
-        if (await served(GATEWAY_API, 'httproutes')) await reconcileHttpRoutes(await reconcileGateways());
+        if (gatewayApi && (await served(GATEWAY_API, 'httproutes')))
+          await reconcileHttpRoutes(await reconcileGateways());
         if (await served(ROUTE_API, 'routes')) await reconcileRoutes();
       } catch (error) {
         // A CRD deleted between the discovery and the list: the next pass sees the new state.

@@ -3,14 +3,18 @@
  * echo backend through the real kubectl, show what was created, and send webhooks through it.
  *
  *   npm run sandbox                  the local control plane of test/support; stays up until Ctrl-C
- *   npm run sandbox -- --real        the real one of test/real (Go, root and iproute2 needed)
+ *   npm run sandbox -- --real        the real one of test/real (Go, root, iproute2 and nftables needed),
+ *                                    with Tekton Triggers behind the gateway and Traefik in front
+ *   npm run sandbox -- --real --gitea   and a real Gitea beside it: a user, a repository, webhook
+ *                                    add, a commit, and the PipelineRun its push started
  *   npm run sandbox -- --kcp         the local kcp imitation: an organization and a compute provider
  *   npm run sandbox -- --real --kcp  a real kcp built from test/real/kcp, prepared the same way
  *   npm run sandbox -- --once        exits after the webhooks (used by the tests)
  *
- * Ctrl-C, SIGTERM, SIGHUP, its parent dying (npm killed) and any failure stop every process it
- * started (HAProxy and the echo server included; the real control plane's programs and network
- * namespace too).
+ * Ctrl-C, SIGTERM, SIGHUP, its parent dying (npm killed), its output going away (`| tee` killed by
+ * the same Ctrl-C, a closed terminal) and any failure stop every process it started (HAProxy and the
+ * echo server included; the real control plane's programs and network namespace, and Gitea, too), within
+ * SHUTDOWN_LIMIT_MS: past that, process.exit's hooks kill whatever is left.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -21,6 +25,29 @@ import { findHaproxy } from './haproxy.ts';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const PARENT_CHECK_MS = 500;
+/** How long an orderly stop may take before the exit hooks kill everything at once. */
+const SHUTDOWN_LIMIT_MS = 15_000;
+
+/**
+ * Whether stdout and stderr still lead somewhere. A reader that died (`| tee` stopped by the same
+ * Ctrl-C) turns every write into EPIPE: writing on would only raise more errors.
+ */
+let outputGone = false;
+const say = (text: string) => {
+  if (!outputGone) process.stdout.write(text);
+};
+const complain = (text: string) => {
+  if (!outputGone) process.stderr.write(text);
+};
+
+/**
+ * The line to paste into another shell: the plugin's bin/ first, and the repository's pinned Node
+ * before the machine's, whose own may be older than the 22 the plugin needs.
+ */
+function exportLine(kubeconfig: string): string {
+  const node = join(REPO_ROOT, 'node_modules', 'node', 'bin');
+  return `export KUBECONFIG=${kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:${node}:$PATH`;
+}
 
 /** What the sandbox runs on: a kubeconfig, a way to reach the gateway Service, and stop(). */
 interface SandboxPlane {
@@ -28,19 +55,30 @@ interface SandboxPlane {
   kubeconfig: string;
   /** Whether gateway pods run real HAProxy, so that webhooks can be sent through it. */
   servesTraffic: boolean;
-  /** The base URL of the gateway Service's port 80, and what to close when done with it. */
+  /** The base URL of the gateway (its Service, or the ingress in front), and what to close after. */
   gatewayUrl(): Promise<{ url: string; close: () => void }>;
+  /** After install: what makes routes and proves them (a listener of its own, route add, test). */
+  routeSteps: string[][];
+  /** The paths the webhooks are sent to, through gatewayUrl. */
+  webhookPaths: string[];
+  /** After the webhooks: a forge's own (Gitea's) webhook to the listener, and what else to try. */
+  forge?: { journey: () => Promise<number>; tryNext: string };
   stop(): Promise<void>;
   /** On kcp: the user's workspace and the --bind that brings the gateway's APIs into a workspace. */
   kcp?: { workspace: string; bind: string };
 }
 
-function run(command: string, args: string[], kubeconfig: string): Promise<number> {
+function run(
+  command: string,
+  args: string[],
+  kubeconfig: string,
+  env: Record<string, string> = {},
+): Promise<number> {
   return new Promise((resolve) => {
-    process.stdout.write(`\n$ ${command} ${args.join(' ')}\n`);
+    say(`\n$ ${command} ${args.join(' ')}\n`);
     const child = spawn(command, args, {
       stdio: ['ignore', 'inherit', 'inherit'],
-      env: { ...process.env, KUBECONFIG: kubeconfig, PATH: pluginPath() },
+      env: { ...process.env, ...env, KUBECONFIG: kubeconfig, PATH: pluginPath() },
     });
     children.add(child);
     child.on('exit', (code) => {
@@ -48,7 +86,7 @@ function run(command: string, args: string[], kubeconfig: string): Promise<numbe
       resolve(code ?? 1);
     });
     child.on('error', (error) => {
-      process.stderr.write(`cannot run ${command}: ${error.message}\n`);
+      complain(`cannot run ${command}: ${error.message}\n`);
       resolve(127);
     });
   });
@@ -66,6 +104,11 @@ async function localPlane(directory: string): Promise<SandboxPlane> {
     description: `Local control plane at ${plane.url} (kubeconfig: ${kubeconfig})`,
     kubeconfig,
     servesTraffic: haproxy,
+    routeSteps: [
+      ['trigger-gateway', 'route', 'add', '/github', 'httpecho.trigger:80', '--strip-prefix'],
+      ['trigger-gateway', 'route', 'list'],
+    ],
+    webhookPaths: ['/trigger/push', '/github/push', '/unknown'],
     gatewayUrl: async () => {
       const { host, port } = plane.dataPlane!.serviceAddress('trigger-gateway', 'trigger-gateway', 80);
       return { url: `http://${host}:${port}`, close: () => undefined };
@@ -74,17 +117,68 @@ async function localPlane(directory: string): Promise<SandboxPlane> {
   };
 }
 
-async function realPlane(): Promise<SandboxPlane> {
-  // Loaded only here: a machine without Go never needs it.
+async function realPlane(directory: string, withGitea: boolean): Promise<SandboxPlane> {
+  // Loaded only here: a machine without Go never needs them.
   const { startRealSandbox } = await import('../real/start.ts');
-  const { plane, kubeconfig } = await startRealSandbox();
+  const { writeListener } = await import('../real/listeners.ts');
+  const { giteaJourney, startSandboxGitea } = await import('../real/sandbox-gitea.ts');
+  const { plane, kubeconfig, addOns } = await startRealSandbox();
+  const ingress = addOns?.ingressAddress;
+  let gitea: Awaited<ReturnType<typeof startSandboxGitea>> | undefined;
+  // From here on, a stop stops Gitea too.
+  onStop = async () => {
+    await gitea?.gitea.stop();
+    await plane.stop();
+  };
+  if (withGitea) gitea = await startSandboxGitea((line) => complain(`${line}\n`));
+  // The platform team's listener: GitHub's interceptor checks a secret of its own, kept in a Secret.
+  const listener = writeListener(join(directory, 'real', 'github-listener.yaml'), {
+    namespace: 'ci',
+    name: 'github-listener',
+    provider: 'github',
+    secretName: 'github-webhook',
+    eventTypes: ['push', 'pull_request'],
+  });
   return {
-    description: `Real control plane (Kubernetes v1.37.2) at ${plane.url}, its node in network namespace ${plane.network.netns} (kubeconfig: ${kubeconfig})`,
+    description:
+      `Real control plane (Kubernetes v1.37.2) at ${plane.url}, its node in network namespace ${plane.network.netns} (kubeconfig: ${kubeconfig})` +
+      (ingress ? `\nTekton Triggers runs in it, and Traefik in front at http://${ingress}` : ''),
     kubeconfig,
     servesTraffic: true,
-    // As a user would: kubectl port-forward to the gateway Service, through the API server and the node.
-    gatewayUrl: () => portForward(kubeconfig),
-    stop: () => plane.stop(),
+    routeSteps: [
+      ['apply', '-f', listener],
+      ['wait', '--for=condition=Ready', 'eventlistener/github-listener', '-n', 'ci', '--timeout=120s'],
+      [
+        'trigger-gateway',
+        'route',
+        'add',
+        '/github',
+        '--event-listener',
+        'github-listener',
+        '--listener-namespace',
+        'ci',
+      ],
+      ['trigger-gateway', 'route', 'list'],
+      ['trigger-gateway', 'test', '/github'],
+      ['get', 'pipelineruns', '-n', 'ci'],
+    ],
+    webhookPaths: ['/trigger/push', '/unknown'],
+    // As a webhook arrives: through the cluster's ingress, Traefik, at its load balancer's address.
+    gatewayUrl: async () =>
+      ingress ? { url: `http://${ingress}`, close: () => undefined } : portForward(kubeconfig),
+    ...(gitea
+      ? {
+          forge: {
+            journey: () =>
+              giteaJourney(gitea, kubeconfig, 'ci', {
+                say,
+                run: (command, args, env) => run(command, args, kubeconfig, env),
+              }),
+            tryNext: `kubectl trigger-gateway webhook test /github --repo ${gitea.repository} --provider gitea --api-url ${gitea.gitea.url}   # with GITEA_TOKEN as above`,
+          },
+        }
+      : {}),
+    stop: onStop,
   };
 }
 
@@ -106,6 +200,8 @@ async function localKcpPlane(directory: string): Promise<SandboxPlane> {
     description: `Local kcp imitation at ${plane.url} (kubeconfig: ${kubeconfig})`,
     kubeconfig,
     servesTraffic: false,
+    routeSteps: [],
+    webhookPaths: [],
     gatewayUrl: () => Promise.reject(new Error('the kcp sandbox sends no webhooks')),
     stop: () => plane.stop(),
     kcp: { workspace: 'root:org', bind: 'root:compute:kubernetes' },
@@ -120,6 +216,8 @@ async function realKcpPlane(): Promise<SandboxPlane> {
     description: `Real kcp ${KCP_VERSION} at ${sandbox.kcp.url}, its state in ${sandbox.kcp.dir} (kubeconfig: ${sandbox.kubeconfig})`,
     kubeconfig: sandbox.kubeconfig,
     servesTraffic: false,
+    routeSteps: [],
+    webhookPaths: [],
     gatewayUrl: () => Promise.reject(new Error('the kcp sandbox sends no webhooks')),
     stop: () => sandbox.kcp.stop(),
     kcp: { workspace: sandbox.org, bind: sandbox.bind },
@@ -151,20 +249,18 @@ function portForward(kubeconfig: string): Promise<{ url: string; close: () => vo
 
 async function sendWebhooks(plane: SandboxPlane): Promise<void> {
   if (!plane.servesTraffic) {
-    process.stdout.write(
-      '\n(haproxy is not installed: the gateway pods are simulated, so no request is sent through them)\n',
-    );
+    say('\n(haproxy is not installed: the gateway pods are simulated, so no request is sent through them)\n');
     return;
   }
   const gateway = await plane.gatewayUrl();
   try {
-    for (const path of ['/trigger/push', '/github/push', '/unknown']) {
+    for (const path of plane.webhookPaths) {
       const response = await fetch(`${gateway.url}${path}`, {
         method: 'POST',
         body: '{"ref":"refs/heads/main"}',
         signal: AbortSignal.timeout(30_000),
       });
-      process.stdout.write(
+      say(
         `\nPOST ${path} through the gateway (real HAProxy): ${response.status}\n${(await response.text()).slice(0, 300)}\n`,
       );
     }
@@ -173,41 +269,51 @@ async function sendWebhooks(plane: SandboxPlane): Promise<void> {
   }
 }
 
-async function main(stopped: Promise<NodeJS.Signals>): Promise<number> {
+async function main(stopped: Promise<string>): Promise<number> {
   const once = process.argv.includes('--once');
   const directory = join(REPO_ROOT, '.sandbox');
   mkdirSync(directory, { recursive: true });
   const real = process.argv.includes('--real');
+  const gitea = process.argv.includes('--gitea');
+  if (gitea && (!real || process.argv.includes('--kcp'))) {
+    complain(
+      '--gitea goes with --real (and not --kcp): Gitea sends its webhooks to the real control plane\n',
+    );
+    return 2;
+  }
   const plane = await (process.argv.includes('--kcp')
     ? real
       ? realKcpPlane()
       : localKcpPlane(directory)
     : real
-      ? realPlane()
+      ? realPlane(directory, gitea)
       : localPlane(directory));
   onStop = () => plane.stop();
-  process.stdout.write(`${plane.description}\n`);
+  say(`${plane.description}\n`);
   if (plane.kcp) return kcpSandbox(plane, plane.kcp, once, stopped);
 
   const steps = [
     ['trigger-gateway', 'install', '--with-echo'],
     ['get', 'deployments,services,ingresses,poddisruptionbudgets,configmaps', '-n', 'trigger-gateway'],
     ['get', 'deployments,services,pods', '-n', 'trigger'],
-    ['trigger-gateway', 'route', 'add', '/github', 'httpecho.trigger:80', '--strip-prefix'],
-    ['trigger-gateway', 'route', 'list'],
+    ...plane.routeSteps,
   ];
   for (const step of steps) {
     const code = await run('kubectl', step, plane.kubeconfig);
     if (code !== 0) return code;
   }
   await sendWebhooks(plane);
+  if (plane.forge) {
+    const code = await plane.forge.journey();
+    if (code !== 0) return code;
+  }
   if (once) return 0;
   phase = 'up';
-  process.stdout.write(
-    `\nThe sandbox stays up. In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n  kubectl trigger-gateway install --replicas 3\nCtrl-C stops it.\n`,
+  say(
+    `\nThe sandbox stays up. In another shell:\n  ${exportLine(plane.kubeconfig)}\n  ${plane.forge?.tryNext ?? 'kubectl trigger-gateway install --replicas 3'}\nCtrl-C stops it.\n`,
   );
   const signal = await stopped;
-  process.stderr.write(`${signal}: stopping the sandbox\n`);
+  complain(`${signal}: stopping the sandbox\n`);
   return 0;
 }
 
@@ -219,24 +325,26 @@ async function kcpSandbox(
   plane: SandboxPlane,
   kcp: { workspace: string; bind: string },
   once: boolean,
-  stopped: Promise<NodeJS.Signals>,
+  stopped: Promise<string>,
 ): Promise<number> {
   const code = await run('kubectl', ['trigger-gateway', 'workspace', 'current'], plane.kubeconfig);
   if (code !== 0) return code;
-  process.stdout.write(
+  say(
     `\nYou are in ${kcp.workspace}. Deployments, Services, Ingresses and PodDisruptionBudgets come from --bind ${kcp.bind}\n`,
   );
   if (once) return 0;
   phase = 'up';
-  process.stdout.write(
-    `\nThe sandbox stays up. In another shell:\n  export KUBECONFIG=${plane.kubeconfig} PATH=${join(REPO_ROOT, 'bin')}:$PATH\n` +
+  say(
+    `\nThe sandbox stays up. In another shell:\n  ${exportLine(plane.kubeconfig)}\n` +
       `  kubectl trigger-gateway install --workspace gateway --bind ${kcp.bind} --no-wait\n` +
       '(--no-wait: kcp runs no pods, so nothing rolls the Deployment out)\nCtrl-C stops it.\n',
   );
   const signal = await stopped;
-  process.stderr.write(`${signal}: stopping the sandbox\n`);
+  complain(`${signal}: stopping the sandbox\n`);
   return 0;
 }
+
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 } as const;
 
 /** Stops what was started so far; set once the control plane is up. */
 let onStop: () => Promise<void> = async () => undefined;
@@ -246,16 +354,30 @@ let shuttingDown: Promise<never> | undefined;
 
 function shutdown(code: number): Promise<never> {
   shuttingDown ??= (async () => {
+    // A stop that hangs must not keep anything running: exit's hooks then kill it all at once.
+    setTimeout(() => {
+      complain(`the stop took over ${SHUTDOWN_LIMIT_MS / 1000}s: killing what is left\n`);
+      process.exit(code);
+    }, SHUTDOWN_LIMIT_MS);
     for (const child of children) child.kill();
-    await onStop();
+    await onStop().catch((error: unknown) =>
+      complain(`stopping failed: ${error instanceof Error ? error.message : String(error)}\n`),
+    );
     process.exit(code);
   })();
   return shuttingDown;
 }
 
 // The handlers go first: a signal or a failure at any point stops what has been started by then.
-const stopped = new Promise<NodeJS.Signals>((resolve) => {
+const stopped = new Promise<keyof typeof SIGNAL_NUMBERS>((resolve) => {
   for (const signal of STOP_SIGNALS) process.on(signal, () => resolve(signal));
+  // The reader of our output is gone (EPIPE): as good as a closed terminal, and nothing more is written.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => {
+      outputGone = true;
+      resolve('SIGPIPE');
+    });
+  }
   // Whoever started it (npm, a shell) died without passing a signal on: as good as a closed terminal.
   const parent = process.ppid;
   setInterval(() => {
@@ -264,17 +386,15 @@ const stopped = new Promise<NodeJS.Signals>((resolve) => {
 });
 void stopped.then((signal) => {
   // Before the job is done, a signal stops it with the shell's 128+n; once up, main() returns 0.
-  if (phase === 'starting') void shutdown(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+  if (phase === 'starting') void shutdown(128 + SIGNAL_NUMBERS[signal]);
 });
 process.on('uncaughtException', (error) => {
-  process.stderr.write(`sandbox failed: ${error.stack ?? error.message}\n`);
+  complain(`sandbox failed: ${error.stack ?? error.message}\n`);
   void shutdown(1);
 });
 
 const code = await main(stopped).catch((error: unknown) => {
-  process.stderr.write(
-    `sandbox failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  complain(`sandbox failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return 1;
 });
 phase = 'done';

@@ -8,10 +8,14 @@ import { Agent, request } from 'node:https';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
-export interface Credentials {
+/** A certificate and its key, as files. */
+export interface CertificateFiles {
   cert: string;
   key: string;
 }
+
+/** A client certificate, or a bearer token (a ServiceAccount's). */
+export type Credentials = CertificateFiles | { token: string };
 
 export class ApiError extends Error {
   constructor(
@@ -36,6 +40,7 @@ export interface Watch {
 
 export class ApiClient {
   private readonly agent: Agent;
+  private readonly authorization: Record<string, string>;
 
   constructor(
     readonly server: string,
@@ -44,10 +49,12 @@ export class ApiClient {
   ) {
     this.agent = new Agent({
       ca: readFileSync(caFile),
-      cert: readFileSync(credentials.cert),
-      key: readFileSync(credentials.key),
+      ...('token' in credentials
+        ? {}
+        : { cert: readFileSync(credentials.cert), key: readFileSync(credentials.key) }),
       keepAlive: true,
     });
+    this.authorization = 'token' in credentials ? { Authorization: `Bearer ${credentials.token}` } : {};
   }
 
   async get<T>(path: string): Promise<T> {
@@ -74,27 +81,31 @@ export class ApiClient {
   watch<T>(path: string, onEvent: (event: WatchEvent<T>) => void): Watch {
     let close = () => undefined as void;
     const ended = new Promise<void>((resolve, reject) => {
-      const req = request(new URL(path, this.server), { agent: this.agent, method: 'GET' }, (res) => {
-        if (res.statusCode !== 200) {
-          readAll(res).then((text) => reject(apiError(res.statusCode ?? 0, text)), reject);
-          return;
-        }
-        res.setEncoding('utf8');
-        let pending = '';
-        res.on('data', (chunk: string) => {
-          pending += chunk;
-          let newline = pending.indexOf('\n');
-          while (newline >= 0) {
-            const line = pending.slice(0, newline).trim();
-            pending = pending.slice(newline + 1);
-            if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
-            newline = pending.indexOf('\n');
+      const req = request(
+        new URL(path, this.server),
+        { agent: this.agent, method: 'GET', headers: this.authorization },
+        (res) => {
+          if (res.statusCode !== 200) {
+            readAll(res).then((text) => reject(apiError(res.statusCode ?? 0, text)), reject);
+            return;
           }
-        });
-        res.on('end', () => resolve());
-        res.on('close', () => resolve());
-        res.on('error', () => resolve());
-      });
+          res.setEncoding('utf8');
+          let pending = '';
+          res.on('data', (chunk: string) => {
+            pending += chunk;
+            let newline = pending.indexOf('\n');
+            while (newline >= 0) {
+              const line = pending.slice(0, newline).trim();
+              pending = pending.slice(newline + 1);
+              if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+              newline = pending.indexOf('\n');
+            }
+          });
+          res.on('end', () => resolve());
+          res.on('close', () => resolve());
+          res.on('error', () => resolve());
+        },
+      );
       req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no answer to watch ${path}`)));
       req.on('response', () => req.setTimeout(0));
       req.on('error', reject);
@@ -126,6 +137,7 @@ export class ApiClient {
           method,
           timeout: REQUEST_TIMEOUT_MS,
           headers: {
+            ...this.authorization,
             Accept: 'application/json',
             ...(payload === undefined
               ? {}

@@ -1,7 +1,8 @@
 /**
- * The kubelet's HTTPS endpoints that the API server calls: `containerLogs` for pods/log and
- * `portForward` for pods/portforward (SPDY, which the API server speaks to kubelets, also when kubectl
- * reached it over WebSocket). Only clients with a certificate from the API server's kubelet-client CA
+ * The kubelet's HTTPS endpoints that the API server calls: `containerLogs` for pods/log,
+ * `portForward` for pods/portforward and `exec` for pods/exec (SPDY, which the API server speaks to
+ * kubelets, also when kubectl reached it over WebSocket; the command runs through `exec`, the runner
+ * main.ts plugs in). Only clients with a certificate from the API server's kubelet-client CA
  * get in, as a kubelet started with --client-ca-file and webhook authorization would let in only the
  * API server.
  */
@@ -9,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { type ExecRunner, execReply, kubeletExecRequest } from '../../support/control-plane/exec/index.ts';
 import { podLogReply, type LogSources } from '../../support/control-plane/pod-logs.ts';
 import { portForwardReply } from '../../support/control-plane/port-forward/index.ts';
 import type { Reply } from '../../support/control-plane/request.ts';
@@ -24,6 +26,8 @@ export interface KubeletServerOptions {
   /** The node's pods, mirrored from the API server. */
   pods: Store;
   logSources: LogSources;
+  /** Runs a pods/exec command in a container of one of the node's pods. */
+  exec: ExecRunner;
 }
 
 export class KubeletServer {
@@ -83,7 +87,7 @@ export class KubeletServer {
       return podLogReply(
         pod,
         query,
-        (container) => this.options.logSources(pod, container),
+        (container, previous) => this.options.logSources(pod, container, previous),
         (gone) =>
           this.options.pods.subscribe((event) => {
             if (event.type === 'DELETED' && event.object.metadata.uid === pod.metadata.uid) gone();
@@ -99,6 +103,12 @@ export class KubeletServer {
       const query = new URLSearchParams();
       for (const port of url.searchParams.getAll('port')) query.append('ports', port);
       return portForwardReply(pod, { headers: req.headers, query });
+    }
+    // exec/<namespace>/<pod>/<container>?command=…&input=1&output=1&error=1
+    if (endpoint === 'exec' && segments.length === 4) {
+      const pod = this.pod(namespace, name);
+      const exec = kubeletExecRequest(pod, rest ?? '', url.searchParams);
+      return execReply(pod, exec, req.headers, this.options.exec);
     }
     throw new ApiError(404, 'NotFound', '404 page not found');
   }
