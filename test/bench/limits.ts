@@ -34,6 +34,7 @@ import { bundledGatewayConfig, findHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/ports.ts';
 import { upstreamConfig } from './configs.ts';
 import { cleanupAll, installCleanupHandlers, startBenchHaproxy } from './processes.ts';
+import { percentile } from './report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -214,11 +215,6 @@ function role(args: Record<string, string | number>): Promise<SenderFigures> {
         : reject(new Error(`load role exited ${code}`)),
     ),
   );
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 const ROUTES: Array<{ path: string; limits: RouteLimitSettings }> = [

@@ -1,0 +1,314 @@
+/**
+ * What the gateway adds behind a real ingress controller:
+ *
+ *   npx tsx test/bench/ingress-latency.ts [--rate=100] [--seconds=30] [--runs=3] [--cluster-ip]
+ *
+ * On a real control plane of its own (test/real: root, Go, ip and nft), with Traefik in front as the
+ * real suites set it up: `install --with-echo` (host gateway.bench.test) and, beside it, an Ingress of
+ * the benchmark's own (host echo.bench.test) straight to the echo Service. One sender, a process of
+ * its own on the host, posts 2 KB GitHub pushes to Traefik's LoadBalancer address, open loop (a slow
+ * answer never slows the sending), interleaving request by request:
+ *   direct      Traefik -> echo
+ *   gateway     Traefik -> gateway -> echo, the route to a headless Service of the echo pods, so that
+ *               the gateway reaches the pod itself, as Traefik does (and as kube-proxy's kernel NAT
+ *               makes a ClusterIP cost next to nothing)
+ *   cluster IP  (with --cluster-ip) Traefik -> gateway -> echo, the route to the echo's ClusterIP
+ *               Service, which this Node proxies in user space (node-agent), a cost no real node has
+ * each at --rate requests/s. Keep-alive connections, as between proxies. Per run: p50 and p99 of
+ * each; then medians of the runs, and the goal: the gateway adds at most 1 ms at p99 (gateway's p99
+ * minus direct's). Prints a Markdown table and writes test/bench/results/ingress-latency-<time>.json.
+ * Exits 1 when the goal is missed. Not part of any test run: the figures mean something only on quiet
+ * cores; on a shared machine, `nice -n -10` keeps the neighbours' work from setting the tail (every
+ * process of the control plane, Traefik and the pods included, inherits it).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { cpus, getPriority, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KubeClient } from '../../src/kube/client.ts';
+import { resolveKubeTarget } from '../../src/kube/kubeconfig.ts';
+import type { KubeObject } from '../../src/manifests/types.ts';
+import { runExecutable } from '../support/cli.ts';
+import { eventually } from '../support/eventually.ts';
+import { findHaproxy } from '../support/haproxy.ts';
+import { buildRealBinaries, buildTraefikBinaries, TRAEFIK_VERSION } from '../real/binaries.ts';
+import { startRealControlPlane } from '../real/environment.ts';
+import { applyObjects } from '../real/listeners.ts';
+import { installTraefik } from '../real/traefik.ts';
+import { median, percentile } from './report.ts';
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string' },
+    to: { type: 'string' },
+    rate: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '30' },
+    runs: { type: 'string', default: '3' },
+    'cluster-ip': { type: 'boolean', default: false },
+  },
+});
+
+const ALL_SERIES = [
+  { name: 'direct', host: 'echo.bench.test', path: '/direct' },
+  { name: 'gateway', host: 'gateway.bench.test', path: '/bench' },
+  { name: 'cluster IP', host: 'gateway.bench.test', path: '/trigger' },
+] as const;
+type SeriesName = (typeof ALL_SERIES)[number]['name'];
+const SERIES = ALL_SERIES.filter((series) => values['cluster-ip'] || series.name !== 'cluster IP');
+
+interface SeriesFigures {
+  sent: number;
+  ok: number;
+  errors: number;
+  latenciesMs: number[];
+}
+
+/** The sender (--role=send): every series at `rate` a second, interleaved, for `seconds`. */
+async function send(to: string, rate: number, seconds: number): Promise<Record<SeriesName, SeriesFigures>> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const body = JSON.stringify({ ref: 'refs/heads/main', padding: 'x'.repeat(2000) });
+  const figures = Object.fromEntries(
+    SERIES.map(({ name }) => [name, { sent: 0, ok: 0, errors: 0, latenciesMs: [] as number[] }]),
+  ) as Record<SeriesName, SeriesFigures>;
+  const pending: Array<Promise<void>> = [];
+  const total = Math.round(rate * seconds) * SERIES.length;
+  const started = performance.now();
+  for (let n = 0; n < total; n++) {
+    const series = SERIES[n % SERIES.length] ?? ALL_SERIES[0];
+    const wait = started + (n * 1000) / (rate * SERIES.length) - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const counted = figures[series.name];
+    counted.sent++;
+    const sentAt = performance.now();
+    pending.push(
+      new Promise<void>((resolve) => {
+        const outgoing = request(
+          {
+            host: to,
+            port: 80,
+            path: series.path,
+            method: 'POST',
+            agent,
+            headers: { Host: series.host, 'Content-Type': 'application/json', 'X-GitHub-Event': 'push' },
+          },
+          (response) => {
+            response.resume();
+            response.on('end', () => {
+              if (response.statusCode === 200) counted.ok++;
+              counted.latenciesMs.push(performance.now() - sentAt);
+              resolve();
+            });
+          },
+        );
+        outgoing.setTimeout(30_000, () => outgoing.destroy(new Error('no answer within 30 s')));
+        outgoing.on('error', () => {
+          counted.errors++;
+          resolve();
+        });
+        outgoing.end(body);
+      }),
+    );
+  }
+  await Promise.all(pending);
+  agent.destroy();
+  return figures;
+}
+
+const SELF = fileURLToPath(import.meta.url);
+
+/** One run of the sender as a child process, so that nothing else shares its event loop. */
+function sendRun(to: string, rate: number, seconds: number): Promise<Record<SeriesName, SeriesFigures>> {
+  const child = spawn(
+    process.execPath,
+    [
+      ...[...process.execArgv, SELF, '--role=send', `--to=${to}`, `--rate=${rate}`, `--seconds=${seconds}`],
+      ...(values['cluster-ip'] ? ['--cluster-ip'] : []),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<SeriesName, SeriesFigures>)
+        : reject(new Error(`the sender exited ${code}`)),
+    ),
+  );
+}
+
+/** The benchmark's own objects: the Ingress straight to the echo, and a headless Service of its pods. */
+const ECHO_OBJECTS: KubeObject[] = [
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'httpecho-pods', namespace: 'trigger' },
+    spec: {
+      clusterIP: 'None',
+      selector: { 'app.kubernetes.io/name': 'httpecho', 'app.kubernetes.io/instance': 'trigger-gateway' },
+      ports: [{ name: 'http', port: 8080, targetPort: 'http' }],
+    },
+  },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'echo-direct', namespace: 'trigger' },
+    spec: {
+      rules: [
+        {
+          host: 'echo.bench.test',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'httpecho', port: { name: 'http' } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  },
+];
+
+interface RunResult {
+  run: number;
+  /** The machine's 1-minute load average after the run: the tail means little on busy cores. */
+  loadAverage: number;
+  series: Record<
+    SeriesName,
+    { sent: number; ok: number; errors: number; p50Ms: number; p90Ms: number; p99Ms: number }
+  >;
+}
+
+async function main(): Promise<number> {
+  const rate = Number(values.rate);
+  const seconds = Number(values.seconds);
+  const runs = Number(values.runs);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const binaries = await buildRealBinaries({ log });
+  await buildTraefikBinaries({ log });
+  const plane = await startRealControlPlane({ binaries, log });
+  try {
+    const kubeconfig = plane.writeKubeconfig(join(plane.dir, 'admin.kubeconfig'));
+    const kube = new KubeClient(resolveKubeTarget({ kubeconfig, requestTimeoutMs: 30_000 }));
+    const traefik = await installTraefik(kubeconfig, kube, plane.dir);
+    await kube.close();
+    const plugin = async (...args: string[]) => {
+      const done = await runExecutable('kubectl', ['trigger-gateway', ...args], { KUBECONFIG: kubeconfig });
+      if (done.exitCode !== 0) throw new Error(`kubectl trigger-gateway ${args[0]}: ${done.stderr}`);
+    };
+    await plugin('install', '--with-echo', '--host', 'gateway.bench.test');
+    await applyObjects(kubeconfig, mkdtempSync(join(tmpdir(), 'tg-bench-')), ECHO_OBJECTS);
+    await plugin('route', 'add', '/bench', 'httpecho-pods.trigger:8080');
+    // Every series answers 200 through Traefik before anything is measured.
+    await eventually(
+      async () => {
+        const probe = await sendRun(traefik.address, 1, 2);
+        for (const { name } of SERIES)
+          if (probe[name].ok !== probe[name].sent) throw new Error(`${name} does not answer 200 yet`);
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    log(`warming up for 5 s at ${rate} requests/s a series`);
+    await sendRun(traefik.address, rate, 5);
+
+    const results: RunResult[] = [];
+    for (let run = 1; run <= runs; run++) {
+      const figures = await sendRun(traefik.address, rate, seconds);
+      const series = Object.fromEntries(
+        SERIES.map(({ name }) => {
+          const one = figures[name];
+          const sorted = [...one.latenciesMs].sort((a, b) => a - b);
+          return [
+            name,
+            {
+              sent: one.sent,
+              ok: one.ok,
+              errors: one.errors,
+              p50Ms: percentile(sorted, 50),
+              p90Ms: percentile(sorted, 90),
+              p99Ms: percentile(sorted, 99),
+            },
+          ];
+        }),
+      ) as RunResult['series'];
+      results.push({ run, loadAverage: loadavg()[0] ?? Number.NaN, series });
+      log(
+        `run ${run}: ${SERIES.map(({ name }) => `${name} p50 ${series[name].p50Ms.toFixed(2)} ms p99 ${series[name].p99Ms.toFixed(2)} ms (${series[name].ok}/${series[name].sent} ok)`).join(', ')}`,
+      );
+    }
+
+    const medianOf = (name: SeriesName, key: 'p50Ms' | 'p90Ms' | 'p99Ms') =>
+      median(results.map((result) => result.series[name][key]));
+    const added = medianOf('gateway', 'p99Ms') - medianOf('direct', 'p99Ms');
+    const allOk = results.every((result) =>
+      SERIES.every(({ name }) => result.series[name].ok === result.series[name].sent),
+    );
+    const cell = (name: SeriesName, key: 'p50Ms' | 'p90Ms' | 'p99Ms') =>
+      `${medianOf(name, key).toFixed(2)} ms${name === 'direct' ? '' : ` (+${(medianOf(name, key) - medianOf('direct', key)).toFixed(2)})`}`;
+    const table = [
+      '| path | p50 | p90 | p99 |',
+      '| --- | ---: | ---: | ---: |',
+      ...SERIES.map(
+        ({ name }) =>
+          `| ${name} | ${cell(name, 'p50Ms')} | ${cell(name, 'p90Ms')} | ${cell(name, 'p99Ms')} |`,
+      ),
+    ].join('\n');
+    process.stdout.write(
+      `${table}\n\nThe gateway adds ${added.toFixed(2)} ms at p99 (goal: at most 1 ms).\n`,
+    );
+    const dir = join(import.meta.dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    // One file a run: the tail moves with the machine's load, and every reading is kept.
+    const file = join(dir, `ingress-latency-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`);
+    writeFileSync(
+      file,
+      `${JSON.stringify(
+        {
+          benchmark: 'ingress-latency',
+          date: new Date().toISOString(),
+          command: `npx tsx test/bench/ingress-latency.ts --rate=${rate} --seconds=${seconds} --runs=${runs}${values['cluster-ip'] ? ' --cluster-ip' : ''}`,
+          environment: {
+            cpus: cpus().length,
+            cpu: cpus()[0]?.model,
+            loadAverage: loadavg(),
+            // Negative when run under nice -n -10, as on a shared machine.
+            niceness: getPriority(),
+            traefik: TRAEFIK_VERSION,
+            haproxy: execFileSync(findHaproxy() ?? 'haproxy', ['-v'], { encoding: 'utf8' }).split('\n')[0],
+          },
+          ratePerSeries: rate,
+          seconds,
+          body: '2 KB JSON, keep-alive connections',
+          medians: Object.fromEntries(
+            SERIES.map(({ name }) => [
+              name,
+              { p50Ms: medianOf(name, 'p50Ms'), p99Ms: medianOf(name, 'p99Ms') },
+            ]),
+          ),
+          gatewayAddsAtP99Ms: added,
+          goalMet: allOk && added <= 1,
+          runs: results,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    log(`results in ${file}`);
+    return allOk && added <= 1 ? 0 : 1;
+  } finally {
+    await plane.stop();
+  }
+}
+
+if (values.role === 'send') {
+  const figures = await send(values.to ?? '', Number(values.rate), Number(values.seconds));
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+} else {
+  process.exitCode = await main();
+}
