@@ -1,7 +1,7 @@
 /**
  * What the gateway adds behind a real ingress controller:
  *
- *   npx tsx test/bench/ingress-latency.ts [--rate=100] [--seconds=30] [--runs=3] [--cluster-ip]
+ *   npx tsx test/bench/ingress-latency.ts [--rate=100] [--seconds=30] [--runs=3]
  *
  * On a real control plane of its own (test/real: root, Go, ip and nft), with Traefik in front as the
  * real suites set it up: `install --with-echo` (host gateway.bench.test) and, beside it, an Ingress of
@@ -9,11 +9,8 @@
  * its own on the host, posts 2 KB GitHub pushes to Traefik's LoadBalancer address, open loop (a slow
  * answer never slows the sending), interleaving request by request:
  *   direct      Traefik -> echo
- *   gateway     Traefik -> gateway -> echo, the route to a headless Service of the echo pods, so that
- *               the gateway reaches the pod itself, as Traefik does (and as kube-proxy's kernel NAT
- *               makes a ClusterIP cost next to nothing)
- *   cluster IP  (with --cluster-ip) Traefik -> gateway -> echo, the route to the echo's ClusterIP
- *               Service, which this Node proxies in user space (node-agent), a cost no real node has
+ *   gateway     Traefik -> gateway -> echo, install's own /trigger route to the echo's ClusterIP
+ *               Service, DNATed by the Node's kube-proxy rules (nftables) as on a real node
  * each at --rate requests/s. Keep-alive connections, as between proxies. Per run: p50 and p99 of
  * each; then medians of the runs, and the goal: the gateway adds at most 1 ms at p99 (gateway's p99
  * minus direct's). Prints a Markdown table and writes test/bench/results/ingress-latency-<time>.json.
@@ -47,17 +44,14 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '30' },
     runs: { type: 'string', default: '3' },
-    'cluster-ip': { type: 'boolean', default: false },
   },
 });
 
-const ALL_SERIES = [
+const SERIES = [
   { name: 'direct', host: 'echo.bench.test', path: '/direct' },
-  { name: 'gateway', host: 'gateway.bench.test', path: '/bench' },
-  { name: 'cluster IP', host: 'gateway.bench.test', path: '/trigger' },
+  { name: 'gateway', host: 'gateway.bench.test', path: '/trigger' },
 ] as const;
-type SeriesName = (typeof ALL_SERIES)[number]['name'];
-const SERIES = ALL_SERIES.filter((series) => values['cluster-ip'] || series.name !== 'cluster IP');
+type SeriesName = (typeof SERIES)[number]['name'];
 
 interface SeriesFigures {
   sent: number;
@@ -77,7 +71,7 @@ async function send(to: string, rate: number, seconds: number): Promise<Record<S
   const total = Math.round(rate * seconds) * SERIES.length;
   const started = performance.now();
   for (let n = 0; n < total; n++) {
-    const series = SERIES[n % SERIES.length] ?? ALL_SERIES[0];
+    const series = SERIES[n % SERIES.length] ?? SERIES[0];
     const wait = started + (n * 1000) / (rate * SERIES.length) - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const counted = figures[series.name];
@@ -123,10 +117,7 @@ const SELF = fileURLToPath(import.meta.url);
 function sendRun(to: string, rate: number, seconds: number): Promise<Record<SeriesName, SeriesFigures>> {
   const child = spawn(
     process.execPath,
-    [
-      ...[...process.execArgv, SELF, '--role=send', `--to=${to}`, `--rate=${rate}`, `--seconds=${seconds}`],
-      ...(values['cluster-ip'] ? ['--cluster-ip'] : []),
-    ],
+    [...process.execArgv, SELF, '--role=send', `--to=${to}`, `--rate=${rate}`, `--seconds=${seconds}`],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -140,18 +131,8 @@ function sendRun(to: string, rate: number, seconds: number): Promise<Record<Seri
   );
 }
 
-/** The benchmark's own objects: the Ingress straight to the echo, and a headless Service of its pods. */
+/** The benchmark's own object: the Ingress straight to the echo. */
 const ECHO_OBJECTS: KubeObject[] = [
-  {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name: 'httpecho-pods', namespace: 'trigger' },
-    spec: {
-      clusterIP: 'None',
-      selector: { 'app.kubernetes.io/name': 'httpecho', 'app.kubernetes.io/instance': 'trigger-gateway' },
-      ports: [{ name: 'http', port: 8080, targetPort: 'http' }],
-    },
-  },
   {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',
@@ -204,7 +185,6 @@ async function main(): Promise<number> {
     };
     await plugin('install', '--with-echo', '--host', 'gateway.bench.test');
     await applyObjects(kubeconfig, mkdtempSync(join(tmpdir(), 'tg-bench-')), ECHO_OBJECTS);
-    await plugin('route', 'add', '/bench', 'httpecho-pods.trigger:8080');
     // Every series answers 200 through Traefik before anything is measured.
     await eventually(
       async () => {
@@ -272,7 +252,7 @@ async function main(): Promise<number> {
         {
           benchmark: 'ingress-latency',
           date: new Date().toISOString(),
-          command: `npx tsx test/bench/ingress-latency.ts --rate=${rate} --seconds=${seconds} --runs=${runs}${values['cluster-ip'] ? ' --cluster-ip' : ''}`,
+          command: `npx tsx test/bench/ingress-latency.ts --rate=${rate} --seconds=${seconds} --runs=${runs}`,
           environment: {
             cpus: cpus().length,
             cpu: cpus()[0]?.model,
