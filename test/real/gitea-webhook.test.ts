@@ -33,6 +33,10 @@ function plugin(env: Record<string, string>, ...args: string[]): Promise<Command
   return runExecutable('kubectl', ['trigger-gateway', ...args], { KUBECONFIG: plane.kubeconfig, ...env });
 }
 
+// A namespace of its own: the default one is created and deleted by other suites on the shared plane.
+const gatewayNs = freshNamespace('gt-gw');
+const ownGateway = (env: Record<string, string>, ...args: string[]) => plugin(env, ...args, '-n', gatewayNs);
+
 const onGitea = (...args: string[]) => ['--provider', 'gitea', '--api-url', gitea.url, ...args];
 const asAdmin = { GITEA_TOKEN: gitea.admin.token };
 
@@ -50,13 +54,13 @@ let base = '';
 
 beforeAll(async () => {
   // Reached at its pod's address: no Ingress, which would compete on Traefik with other suites'.
-  const installed = await plugin({}, 'install', '--with-echo', '--expose', 'none');
+  const installed = await ownGateway({}, 'install', '--with-echo', '--expose', 'none');
   expect(installed.exitCode, installed.stderr).toBe(0);
   const pods = await kubectlJson<{ items: Array<{ status: { podIP?: string } }> }>(
     'get',
     'pods',
     '-n',
-    'trigger-gateway',
+    gatewayNs,
     '-l',
     'app.kubernetes.io/name=trigger-gateway',
   );
@@ -76,7 +80,7 @@ describe('webhook add with a real Gitea', () => {
   let secret = '';
 
   it('registers the gateway for /trigger with a generated secret, kept in a Secret and never printed', async () => {
-    const result = await plugin(
+    const result = await ownGateway(
       asAdmin,
       'webhook',
       'add',
@@ -121,7 +125,7 @@ describe('webhook add with a real Gitea', () => {
     expect(task).toMatchObject({ eventType: 'push', succeeded: true, status: 200 });
 
     const found = await eventually(async () => {
-      const result = await plugin({}, 'deliveries', '--id', task?.uuid ?? '', '-o', 'json');
+      const result = await ownGateway({}, 'deliveries', '--id', task?.uuid ?? '', '-o', 'json');
       expect(result.exitCode, result.stderr).toBe(0);
       return JSON.parse(result.stdout) as Array<Record<string, unknown>>;
     });
@@ -134,7 +138,7 @@ describe('webhook add with a real Gitea', () => {
         status: 200,
       }),
     ]);
-    const table = await plugin({}, 'deliveries', '--provider', 'gitea');
+    const table = await ownGateway({}, 'deliveries', '--provider', 'gitea');
     expect(table.stdout).toContain(`gitea/push`);
 
     // What arrived at the backend is signed with the Secret's value, as a GitHub interceptor checks it.
@@ -153,7 +157,7 @@ describe('webhook add with a real Gitea', () => {
   });
 
   it('never registers a second hook: again with the Secret it is replaced with the same secret, without it is unchanged', async () => {
-    const again = await plugin(
+    const again = await ownGateway(
       asAdmin,
       'webhook',
       'add',
@@ -165,7 +169,7 @@ describe('webhook add with a real Gitea', () => {
     expect(report).toMatchObject({ action: 'updated', secret: { from: 'secret' } });
     hookId = Number(report.hook.id);
     expect(hookSecret(gitea.database, hookId)).toBe(secret);
-    const plain = await plugin(
+    const plain = await ownGateway(
       asAdmin,
       'webhook',
       'add',
@@ -179,13 +183,13 @@ describe('webhook add with a real Gitea', () => {
 
   it('lists the hook with its route and says Gitea keeps no delivery history in its API', async () => {
     const foreign = await admin.createHook(REPO, 'http://127.0.0.1:9/elsewhere');
-    const result = await plugin(asAdmin, 'webhook', 'list', ...onGitea('--repo', REPO, '--url', base));
+    const result = await ownGateway(asAdmin, 'webhook', 'list', ...onGitea('--repo', REPO, '--url', base));
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^${hookId}\\s+/trigger\\s+/trigger\\s+push\\s+yes\\s+-$`, 'm'));
     expect(result.stdout).toContain("Last delivery: Gitea's API has no delivery history");
     expect(result.stdout).toContain(`1 other webhook(s) of ${REPO} point elsewhere.`);
 
-    const removed = await plugin(
+    const removed = await ownGateway(
       asAdmin,
       'webhook',
       'remove',
@@ -215,7 +219,7 @@ describe("Gitea's refusals, each leaving neither Secret nor hook", () => {
   it('a token that may only read repositories: exit 6, naming write:repository', async () => {
     const token = await admin.createToken(gitea.admin.username, gitea.admin.password, ['read:repository']);
     const was = await state();
-    const result = await plugin(
+    const result = await ownGateway(
       { GITEA_TOKEN: token },
       'webhook',
       'add',
@@ -233,7 +237,7 @@ describe("Gitea's refusals, each leaving neither Secret nor hook", () => {
   it('a user who may not administer the repository: exit 6; one who cannot see it: exit 7; a wrong token: exit 5', async () => {
     const token = await admin.createUserWithToken('dev', ['write:repository']);
     const was = await state();
-    const forbidden = await plugin(
+    const forbidden = await ownGateway(
       { GITEA_TOKEN: token },
       'webhook',
       'add',
@@ -245,7 +249,7 @@ describe("Gitea's refusals, each leaving neither Secret nor hook", () => {
       `Gitea does not let the token's user manage the webhooks of ${REPO} (403 user should be an owner or a collaborator with admin write of a repository)`,
     );
     await admin.createRepository('hidden', { private: true });
-    const hidden = await plugin(
+    const hidden = await ownGateway(
       { GITEA_TOKEN: token },
       'webhook',
       'list',
@@ -255,7 +259,7 @@ describe("Gitea's refusals, each leaving neither Secret nor hook", () => {
     expect(hidden.stderr).toContain(
       `Gitea has no repository ${gitea.admin.username}/hidden that the token can see (404`,
     );
-    const wrong = await plugin(
+    const wrong = await ownGateway(
       { GITEA_TOKEN: 'not-a-token' },
       'webhook',
       'add',
