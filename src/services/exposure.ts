@@ -327,6 +327,14 @@ export async function waitForExposure(
 export const INGRESS_ADDRESS_WAIT_MS = 10_000;
 
 /**
+ * How long the old exposure keeps serving after the new one's controller answered: controllers write
+ * status before their proxies route by it (Traefik applies a provider's changes at most every 2 s,
+ * and the Ingress and Gateway providers each on their own clock), so removing the old at once can
+ * leave the host unrouted for a moment.
+ */
+export const EXPOSURE_HANDOVER_MS = 5_000;
+
+/**
  * The Ingress's public address once its controller published one, read until `timeoutMs` passes
  * (at least once): no controller has to publish it, so running out of time is no error.
  */

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ExitCode, GatewayError } from '../errors.ts';
 import { type BoundExport, bindExport, type ExportRef } from '../kcp/bindings.ts';
 import { requireKcp } from '../kcp/detect.ts';
@@ -30,6 +31,7 @@ import { crashedChange, type WrittenChange } from './rollback.ts';
 import {
   checkGatewayAttachment,
   type ExposureReport,
+  EXPOSURE_HANDOVER_MS,
   INGRESS_ADDRESS_WAIT_MS,
   otherExposures,
   removeOtherExposures,
@@ -347,8 +349,17 @@ async function applyGateway(
     exposure: exposureBeforeWait(options, exposureObject?.applied),
     ...(check ? { check } : {}),
   };
-  // Only once the new exposure's controller has answered: traffic keeps flowing through a switch.
-  const removeOldExposures = async () => {
+  // Only once the new exposure's controller has answered, and its proxy has had time to route by it:
+  // traffic keeps flowing through a switch.
+  const removeOldExposures = async (handoverMs = 0) => {
+    const old = await otherExposures(kube, options.namespace, options.expose);
+    if (old.length === 0) return;
+    if (handoverMs > 0) {
+      progress.update(
+        `Keeping ${old.map((object) => summarize(object).id).join(', ')} for ${handoverMs / 1000} s while the new one's proxy takes over`,
+      );
+      await delay(handoverMs);
+    }
     for (const object of await removeOtherExposures(kube, options.namespace, options.expose)) {
       results.push({
         ...object,
@@ -407,7 +418,7 @@ async function applyGateway(
       result.exposure.url ? `Reachable at ${result.exposure.url}` : `${result.exposure.object} accepted`,
     );
   }
-  await removeOldExposures();
+  await removeOldExposures(exposureObject ? Math.min(EXPOSURE_HANDOVER_MS, timeLeft()) : 0);
   return result;
 }
 

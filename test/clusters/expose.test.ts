@@ -274,6 +274,10 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
       objects: Array<{ id: string; action: string }>;
       exposure: { kind: string; url: string; conditions: Array<{ type: string; status: string }> };
     };
+    // The old one served until the router had had time to route by the new one.
+    expect(switched.stderr).toContain(
+      "Keeping httproute.gateway.networking.k8s.io/trigger-gateway for 5 s while the new one's proxy takes over",
+    );
     expect(result.exposure).toMatchObject({ kind: 'route', url: `https://${host}/` });
     expect(result.exposure.conditions).toContainEqual(
       expect.objectContaining({ type: 'Admitted', status: 'True' }),
@@ -305,6 +309,7 @@ describe.each(controlPlanes())('install --expose on the $name control plane', (r
     expect(hidden.exitCode, hidden.stderr).toBe(0);
     expect(hidden.stdout).toContain('route.route.openshift.io/trigger-gateway');
     expect(hidden.stdout).toContain('Not exposed (--expose none)');
+    expect(hidden.stderr).not.toContain('Keeping');
     expect(await read(ROUTE_API, 'Route', 'trigger-gateway', ns)).toBeUndefined();
     expect((await read(ROUTE_API, 'Route', 'someone-elses', ns))?.metadata.resourceVersion).toBe(
       foreignOpenShiftRoute?.metadata.resourceVersion,
