@@ -15,8 +15,8 @@
  * its hop to the listener's Service. The time of a delivery runs from just before it is sent to the
  * moment a watch on PipelineRuns (one for both paths) sees the run labelled with the eventID the
  * listener answered. p50 and p99 per path, the gateway's share of each; goal: at most 5% on p99.
- * Results go to test/bench/results/tekton-latency-<date>.json. Exits 1 when the goal is missed or a
- * delivery started nothing. Not part of `npm test`.
+ * Results go to test/bench/results/tekton-latency-<time>.json (no run overwrites another). Exits 1
+ * when the goal is missed or a delivery started nothing. Not part of `npm test`.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -275,7 +275,7 @@ try {
   const file = join(
     REPO_ROOT,
     'test/bench/results',
-    `tekton-latency${LISTENER_QPS === 0 ? '-default-qps' : ''}-${new Date().toISOString().slice(0, 10)}.json`,
+    `tekton-latency${LISTENER_QPS === 0 ? '-default-qps' : ''}-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`,
   );
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   const ms = (value: number) => `${value.toFixed(1)} ms`;
