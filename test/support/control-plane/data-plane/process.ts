@@ -4,9 +4,17 @@
  * runtime's log file, so the API can filter them (sinceSeconds, tailLines) and follow new ones.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { LogLine, LogSource } from '../pod-logs.ts';
+
+/**
+ * util-linux's setpriv, where there is one: it execs the container's program with a parent-death
+ * signal, so that a test worker or sandbox killed without its clean-up (SIGKILL, SIGTERM to a
+ * vitest worker) takes its HAProxy and echo processes with it instead of leaving them running.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
 
 /** What a container's log keeps, as the kubelet's default containerLogMaxSize (10Mi) before it rotates. */
 const LOG_LIMIT = 10 * 1024 * 1024;
@@ -36,7 +44,12 @@ export class ContainerProcess implements LogSource {
 
   /** `keepStdin`: hand the process a pipe it reads end-of-file from only when we are gone. */
   constructor(command: string, args: string[], env: Record<string, string>, cwd: string, keepStdin = false) {
-    this.child = spawn(command, args, { cwd, env, stdio: [keepStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const argv = SETPRIV ? ['--pdeathsig', 'KILL', '--', command, ...args] : args;
+    this.child = spawn(SETPRIV ?? command, argv, {
+      cwd,
+      env,
+      stdio: [keepStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
     this.pid = this.child.pid ?? -1;
     const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
       const text = chunk.toString('utf8');
