@@ -112,15 +112,10 @@ export async function otherExposures(
   return found;
 }
 
-/** Removes what a previous install exposed the gateway with, when it was of another kind than `keep`. */
-export async function removeOtherExposures(
-  kube: KubeClient,
-  namespace: string,
-  keep: ExposeKind,
-): Promise<ObjectSummary[]> {
+/** Removes exposure objects a previous install made (`otherExposures`); those already gone are left out. */
+export async function removeExposures(kube: KubeClient, objects: KubeObject[]): Promise<ObjectSummary[]> {
   const removed: ObjectSummary[] = [];
-  for (const object of await otherExposures(kube, namespace, keep))
-    if (await kube.delete(refOf(object))) removed.push(summarize(object));
+  for (const object of objects) if (await kube.delete(refOf(object))) removed.push(summarize(object));
   return removed;
 }
 

@@ -34,7 +34,7 @@ import {
   EXPOSURE_HANDOVER_MS,
   INGRESS_ADDRESS_WAIT_MS,
   otherExposures,
-  removeOtherExposures,
+  removeExposures,
   waitForExposure,
   waitForIngressAddress,
 } from './exposure.ts';
@@ -351,8 +351,7 @@ async function applyGateway(
   };
   // Only once the new exposure's controller has answered, and its proxy has had time to route by it:
   // traffic keeps flowing through a switch.
-  const removeOldExposures = async (handoverMs = 0) => {
-    const old = await otherExposures(kube, options.namespace, options.expose);
+  const removeOldExposures = async (old: KubeObject[], handoverMs = 0) => {
     if (old.length === 0) return;
     if (handoverMs > 0) {
       progress.update(
@@ -360,7 +359,7 @@ async function applyGateway(
       );
       await delay(handoverMs);
     }
-    for (const object of await removeOtherExposures(kube, options.namespace, options.expose)) {
+    for (const object of await removeExposures(kube, old)) {
       results.push({
         ...object,
         action: 'removed',
@@ -371,7 +370,7 @@ async function applyGateway(
   };
   await onApplied?.();
   if (!request.wait) {
-    await removeOldExposures();
+    await removeOldExposures(await otherExposures(kube, options.namespace, options.expose));
     return result;
   }
   // The gateway's and the echo backend's rollouts, then the exposure's controller, share the one --timeout.
@@ -403,9 +402,10 @@ async function applyGateway(
     });
   }
   const timeLeft = () => Math.max(0, rolloutDeadline - Date.now());
+  const oldExposures = await otherExposures(kube, options.namespace, options.expose);
   if (exposureObject && options.expose === 'ingress') {
     // An Ingress has no verdict to wait for: its controller's address, if it publishes one, is the sign.
-    const switching = (await otherExposures(kube, options.namespace, options.expose)).length > 0;
+    const switching = oldExposures.length > 0;
     result.exposure = await waitForIngressAddress(
       kube,
       exposureObject.applied,
@@ -418,7 +418,7 @@ async function applyGateway(
       result.exposure.url ? `Reachable at ${result.exposure.url}` : `${result.exposure.object} accepted`,
     );
   }
-  await removeOldExposures(exposureObject ? Math.min(EXPOSURE_HANDOVER_MS, timeLeft()) : 0);
+  await removeOldExposures(oldExposures, exposureObject ? Math.min(EXPOSURE_HANDOVER_MS, timeLeft()) : 0);
   return result;
 }
 
