@@ -32,8 +32,7 @@ export function nowNanos(): bigint {
 export class ContainerProcess implements LogSource {
   readonly child: ChildProcess;
   readonly pid: number;
-  private text = '';
-  private readonly logLines: LogLine[] = [];
+  private logLines: LogLine[] = [];
   private logBytes = 0;
   private readonly partial = { stdout: '', stderr: '' };
   private readonly followers = new Set<{ line: (line: LogLine) => void; end: () => void }>();
@@ -51,17 +50,12 @@ export class ContainerProcess implements LogSource {
       stdio: [keepStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     this.pid = this.child.pid ?? -1;
-    const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      this.text += text;
-      if (this.text.length > LOG_LIMIT) this.text = this.text.slice(-LOG_LIMIT);
-      this.addLines(stream, text);
-    };
+    const append = (stream: 'stdout' | 'stderr') => (chunk: Buffer) =>
+      this.addLines(stream, chunk.toString('utf8'));
     this.child.stdout?.on('data', append('stdout'));
     this.child.stderr?.on('data', append('stderr'));
     this.exited = new Promise((resolve) => {
       this.child.once('error', (error) => {
-        this.text += `${error.message}\n`;
         this.addLines('stderr', `${error.message}\n`);
         this.finish();
         resolve();
@@ -76,8 +70,10 @@ export class ContainerProcess implements LogSource {
     });
   }
 
+  /** The whole log as text, for error messages: its lines, then what is still unterminated. */
   log(): string {
-    return this.text;
+    const lines = this.logLines.map((line) => (line.newline ? `${line.text}\n` : line.text));
+    return lines.join('') + this.partial.stdout + this.partial.stderr;
   }
 
   lines(): readonly LogLine[] {
@@ -103,10 +99,23 @@ export class ContainerProcess implements LogSource {
   private push(line: LogLine): void {
     this.logLines.push(line);
     this.logBytes += line.text.length + 1;
-    while (this.logBytes > LOG_LIMIT && this.logLines.length > 1) {
-      this.logBytes -= (this.logLines.shift()?.text.length ?? 0) + 1;
-    }
+    if (this.logBytes > LOG_LIMIT) this.rotate();
     for (const follower of this.followers) follower.line(line);
+  }
+
+  /**
+   * Over the limit, the oldest quarter goes at once, as a runtime rotates its log file: dropping
+   * line by line would copy the whole log for every line a busy container prints.
+   */
+  private rotate(): void {
+    let dropped = 0;
+    let bytes = this.logBytes;
+    while (bytes > (LOG_LIMIT * 3) / 4 && dropped < this.logLines.length - 1) {
+      bytes -= (this.logLines[dropped]?.text.length ?? 0) + 1;
+      dropped++;
+    }
+    this.logLines = this.logLines.slice(dropped);
+    this.logBytes = bytes;
   }
 
   /** The process is gone: its unterminated last lines become lines, and followers are done. */
