@@ -42,7 +42,7 @@ export function tempDir(): string {
   return dir;
 }
 
-function onPath(name: string): string | undefined {
+export function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const path = join(dir, name);
     try {
