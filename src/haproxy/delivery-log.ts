@@ -29,7 +29,7 @@ export interface DeliveryTimings {
 }
 
 export interface Delivery {
-  /** When HAProxy accepted the request, ISO 8601 with milliseconds. */
+  /** When the request's first byte reached HAProxy, ISO 8601 with milliseconds. */
   time: string;
   /** The same, as milliseconds since the epoch, for sorting and --since. */
   timeMs: number;
@@ -91,6 +91,17 @@ const timing = (value: unknown): number | undefined => {
   return ms < 0 ? undefined : ms;
 };
 
+/**
+ * Milliseconds between the record's date (%Ts, the accept date) and the request's first byte: %Th + %Ti,
+ * which is %Tt - %Ta. On a kept-alive connection the accept date is the end of the request before,
+ * which behind an ingress controller (it keeps its connections to the gateway) can be seconds earlier.
+ */
+function idleBefore(record: Json): number {
+  const total = timing(record.t_total);
+  const active = timing(record.t_active);
+  return total !== undefined && active !== undefined && total > active ? total - active : 0;
+}
+
 /** The route a backend name stands for: the inverse of names.ts's routeBackendName for path routes. */
 export function routeOfBackend(backend: string): string | undefined {
   if (backend === '' || backend === 'no_route') return undefined;
@@ -135,7 +146,7 @@ export function parseDeliveryLine(line: string): Delivery | undefined {
     return undefined;
   }
   if (!looksLikeRecord(value)) return undefined;
-  const timeMs = Math.round((value.time as number) * 1000);
+  const timeMs = Math.round((value.time as number) * 1000) + idleBefore(value);
   const found = PROVIDERS.find(({ provider }) => {
     const fields = value[provider];
     return isRecord(fields) && Object.values(fields).some((field) => text(field) !== '');

@@ -10,8 +10,11 @@ export interface GatewayRecord {
   /** The route it matched, undefined for none. */
   route: string | undefined;
   status: number;
-  /** From accepting the connection to the end of the response; undefined when HAProxy could not tell. */
-  totalMs: number | undefined;
+  /**
+   * From the request's first byte to the end of the response (%Ta), undefined when HAProxy could not
+   * tell: not from the accept, which on a connection kept alive by a proxy in front is long before.
+   */
+  activeMs: number | undefined;
   /** HAProxy's termination state, "----" for a request that completed normally. */
   termination: string;
 }
@@ -36,7 +39,7 @@ export async function gatewayRecordOf(
           pod: found.pod,
           route: found.route,
           status: found.status,
-          totalMs: found.timings.total,
+          activeMs: found.timings.active,
           termination: found.termination,
         };
       }
@@ -64,5 +67,5 @@ export function placeAtGateway(result: {
   if (!record.route) return `${at} with no route matched, answering ${record.status}`;
   if (record.status >= 400)
     return `${at} on ${record.route}, and the backend refused it with ${record.status}`;
-  return `${at} on ${record.route}, and the backend took it (${record.status}${record.totalMs === undefined ? '' : ` in ${record.totalMs} ms`})`;
+  return `${at} on ${record.route}, and the backend took it (${record.status}${record.activeMs === undefined ? '' : ` in ${record.activeMs} ms`})`;
 }

@@ -6,7 +6,7 @@ export function gatewayLine(record: DeliveryTestResult['gateway']): string {
   if (record === 'not-recording')
     return 'the gateway records no deliveries (kubectl trigger-gateway install adds that)';
   if (!record) return 'the gateway has no record of it yet';
-  return `the gateway recorded it: pod ${record.pod}, route ${record.route ?? 'none'}, HTTP ${record.status}${record.totalMs === undefined ? '' : ` in ${record.totalMs} ms`} (termination ${record.termination})`;
+  return `the gateway recorded it: pod ${record.pod}, route ${record.route ?? 'none'}, HTTP ${record.status}${record.activeMs === undefined ? '' : ` in ${record.activeMs} ms`} (termination ${record.termination})`;
 }
 
 /** One object a listener created: "PipelineRun ci/build-x7k2p (trigger github-push)". */

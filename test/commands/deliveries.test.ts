@@ -3,6 +3,7 @@
  * then listed from the pods' own records: merged across pods, newest first, filtered, found by ID.
  */
 import { mkdtempSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as yaml from 'js-yaml';
@@ -167,6 +168,43 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('deliveries', () => {
     const result = await run('--status', 'bad');
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('--status "bad" is not a status');
+  });
+
+  it('dates a webhook on a connection kept alive since an earlier one by its own arrival, as behind an ingress', async () => {
+    const [pod] = gatewayPods();
+    if (!pod) throw new Error('no gateway pod');
+    const { host, port } = plane.dataPlane.podAddress(pod, 8080);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (id: string) =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const headers = { 'X-Request-Id': id };
+        const req = httpRequest(
+          { host, port, path: '/trigger/kept', method: 'POST', agent, headers },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+          },
+        );
+        req.on('error', reject);
+        req.end('{}');
+      });
+    const recorded = async (id: string): Promise<ListedDelivery> => {
+      const found = (await listed()).find((delivery) => delivery.requestId === id);
+      if (!found) throw new Error(`${id} is not recorded yet`);
+      return found;
+    };
+    try {
+      expect(await send('kept-1')).toMatchObject({ status: 200 });
+      // The connection idles while the first record is read back.
+      await eventually(() => recorded('kept-1'));
+      const sentAt = Date.now();
+      expect(await send('kept-2')).toEqual({ status: 200, reused: true });
+      const second = await eventually(() => recorded('kept-2'));
+      // HAProxy's timers are whole milliseconds: its date may fall up to 2 ms before ours.
+      expect(second.timeMs).toBeGreaterThanOrEqual(sentAt - 2);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a gateway without the delivery log says what deliveries needs and how to get it', async () => {

@@ -125,6 +125,16 @@ describe('parseDeliveryLine', () => {
     expect(delivery?.timings).toMatchObject({ queue: undefined, connect: undefined, response: undefined });
   });
 
+  it('dates a request on a kept-alive connection by its first byte, not by the end of the one before', () => {
+    // HAProxy's date for the second request of a connection is the end of the first; %Tt - %Ta later
+    // (2 s idle here) its first byte arrived.
+    const delivery = parseDeliveryLine(record({ time: 1796498865.086, t_active: 13, t_total: 2014 }));
+    expect(delivery?.time).toBe('2026-12-05T19:27:47.087Z');
+    expect(delivery?.timeMs).toBe(1796498867087);
+    // Without %Ta (a request cut short) the record's own date stands.
+    expect(parseDeliveryLine(record({ t_active: -1, t_total: 2014 }))?.timeMs).toBe(1796498865086);
+  });
+
   it('reads through the kubelet timestamp of logs read with timestamps', () => {
     const delivery = parseDeliveryLine(
       `2026-12-05T19:27:45.123456789Z ${record({}, { github: { delivery: 'd-1' } })}`,
