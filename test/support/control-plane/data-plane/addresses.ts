@@ -5,11 +5,12 @@
  * 127.B.200.1 … 127.B.254.254; both are handed out in order and never reused within a data plane.
  */
 import { mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { releaseLock, tryLock } from '../../lock-file.ts';
+import { machineTempDir } from '../../run-temp-dir.ts';
 
-const LOCK_DIR = join(tmpdir(), 'control-plane-loopback-leases');
+/** The machine's, not a test run's own: every run and sandbox leases from the same blocks. */
+const LOCK_DIR = join(machineTempDir(), 'control-plane-loopback-leases');
 const FIRST_BLOCK = 16;
 const LAST_BLOCK = 254;
 const SERVICE_FIRST_ROW = 200;
