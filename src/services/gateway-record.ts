@@ -15,6 +15,11 @@ export interface GatewayRecord {
    * tell: not from the accept, which on a connection kept alive by a proxy in front is long before.
    */
   activeMs: number | undefined;
+  /**
+   * From accepting the connection to the end of the response (%Tt): kept in -o json for scripts
+   * written before activeMs, though on a kept-alive connection it includes the idle time before.
+   */
+  totalMs: number | undefined;
   /** HAProxy's termination state, "----" for a request that completed normally. */
   termination: string;
 }
@@ -40,6 +45,7 @@ export async function gatewayRecordOf(
           route: found.route,
           status: found.status,
           activeMs: found.timings.active,
+          totalMs: found.timings.total,
           termination: found.termination,
         };
       }

@@ -75,6 +75,9 @@ describe.skipIf(!findHaproxy() && !process.env.CI)('test', () => {
     // The gateway's own record of it, beside the backend's.
     expect(report.gateway).toMatchObject({ route: '/trigger', status: 200, termination: '----' });
     expect(report.gateway.pod).toMatch(/^trigger-gateway-/);
+    // The request's own time, and (kept for scripts written before it) the time from the accept.
+    expect(report.gateway.activeMs).toBeTypeOf('number');
+    expect(report.gateway.totalMs).toBeGreaterThanOrEqual(report.gateway.activeMs);
     expect(result.stdout).not.toContain('s3cret-value');
     expect(result.stderr).not.toContain('s3cret-value');
     expect(result.stderr).toMatch(/^httpecho-[a-z0-9]+-[a-z0-9]+ \{/m);

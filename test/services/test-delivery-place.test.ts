@@ -15,7 +15,7 @@ const sent: DeliveryTestResult = {
 };
 const recorded = (route: string | undefined, status: number) => ({
   ...sent,
-  gateway: { pod: 'trigger-gateway-abc', route, status, activeMs: 7, termination: '----' },
+  gateway: { pod: 'trigger-gateway-abc', route, status, activeMs: 7, totalMs: 7, termination: '----' },
 });
 
 describe('where the gateway places a delivery the backend never logged', () => {
