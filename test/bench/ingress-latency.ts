@@ -205,6 +205,8 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const split = values['shared-cpus'] ? undefined : cpuSplit();
   if (split) reserveCpus(split);
+  else if (!values['shared-cpus'])
+    log('no CPU split (taskset is missing, or there is one core): every process runs on every core');
   const binaries = await buildRealBinaries({ log });
   await buildTraefikBinaries({ log });
   const plane = await startRealControlPlane({ binaries, log });
