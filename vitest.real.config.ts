@@ -7,6 +7,8 @@ const shared = {
   hookTimeout: 300_000,
   pool: 'forks' as const,
 };
+// First, so that its teardown, which removes the run's temporary folder, runs after the servers stop.
+const RUN_TEMP_DIR = 'test/support/run-temp-dir.ts';
 
 // The suites that run on real servers built with Go (root, Go and iproute2 needed; see the README).
 // real: test/real/ and test/clusters/ (which the fast run runs on the local control plane), on one
@@ -29,7 +31,7 @@ export default defineConfig({
             'test/real/kcp-*.test.ts',
             'test/real/krew-install.test.ts',
           ],
-          globalSetup: ['test/real/global-setup.ts', 'test/real/gitea-global-setup.ts'],
+          globalSetup: [RUN_TEMP_DIR, 'test/real/global-setup.ts', 'test/real/gitea-global-setup.ts'],
         },
       },
       {
@@ -38,7 +40,7 @@ export default defineConfig({
           name: 'real-kcp',
           include: ['test/clusters/kcp-*.test.ts', 'test/real/kcp-*.test.ts'],
           exclude: ['node_modules/**'],
-          globalSetup: ['test/real/kcp-global-setup.ts'],
+          globalSetup: [RUN_TEMP_DIR, 'test/real/kcp-global-setup.ts'],
         },
       },
       {
@@ -47,6 +49,7 @@ export default defineConfig({
           name: 'krew',
           include: ['test/real/krew-install.test.ts'],
           exclude: ['node_modules/**'],
+          globalSetup: [RUN_TEMP_DIR],
         },
       },
     ],

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { type RealBinaries, REAL_DIR, buildRealBinaries } from './binaries.ts';
 import { type RealUser, writeRealKubeconfig } from './kubeconfig.ts';
 import { type LockRecord, alive, readLock, releaseLock, tryLock, updateLock } from '../support/lock-file.ts';
+import { machineTempDir } from '../support/run-temp-dir.ts';
 import {
   FIRST_INDEX,
   LAST_INDEX,
@@ -52,7 +53,7 @@ const PORT_OFFSETS = {
 const REPO_ROOT = join(REAL_DIR, '..', '..');
 export const LEASE_DIR = existsSync('/run')
   ? '/run/trigger-gateway-real'
-  : join(tmpdir(), 'trigger-gateway-real');
+  : join(machineTempDir(), 'trigger-gateway-real');
 const KUBELET_PORT = 10250;
 const STOP_GRACE_MS = 15_000;
 

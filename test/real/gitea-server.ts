@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { alive, type LockRecord, readLock, releaseLock, tryLock, updateLock } from '../support/lock-file.ts';
 import { freePort } from '../support/ports.ts';
@@ -280,7 +280,8 @@ export function sweepDeadGiteas(): void {
   const cleanUp = (lock: LockRecord) => {
     const record = lock as LockRecord & { dir?: string; pids?: number[] };
     killRecordedProcesses(record);
-    if (record.dir?.startsWith(join(tmpdir(), 'tgr-gitea-')))
+    // Only a folder this module made (under a test run's TMPDIR, which may have ended since).
+    if (record.dir && isAbsolute(record.dir) && basename(record.dir).startsWith('tgr-gitea-'))
       rmSync(record.dir, { recursive: true, force: true, maxRetries: 3 });
   };
   for (const file of readdirSync(LEASE_DIR)) {
