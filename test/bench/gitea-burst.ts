@@ -10,14 +10,15 @@
  * `--pushes` files through Gitea's contents API, one after the other as fast as Gitea takes them, to
  * one repository (or split over `--repositories`, one stream each, side by side: one repository's
  * commits are made one at a time); each commit makes Gitea send a push, through Traefik and the
- * gateway, to the listener. A commit's time runs from the request that makes it (Gitea sends the push
- * before it answers) to the moment a watch on PipelineRuns sees the run of that commit. (The gateway's
- * record cannot split it: its time is HAProxy's accept date, which on a connection Traefik keeps
- * alive is the end of the previous request.) Counts: commits, Gitea's deliveries (and their answers),
- * the gateway's records, PipelineRuns, and the rate PipelineRuns were created at.
- * --listener-qps=0 is the listener as Tekton makes it (client-go's 5 requests a second); N sets
- * KUBE_API_QPS=N. Results go to test/bench/results/gitea-burst-<qps>-<date>.json. Exits 1 when a
- * push started no PipelineRun within the wait. Not part of `npm test`.
+ * gateway, to the listener. A commit's time runs from the request that makes it to the moment a
+ * watch on PipelineRuns sees the run of that commit, and is split at the gateway's record of the push
+ * (its first byte; Gitea's delivery UUID ties the two): Gitea (which queues the push and sends it
+ * after it answers) and Traefik before it; the gateway, the listener and Tekton after. Counts:
+ * commits, Gitea's deliveries (and their answers), the gateway's records, PipelineRuns, and the rate
+ * PipelineRuns were created at. --listener-qps=0 is the listener as Tekton makes it (client-go's 5
+ * requests a second); N sets KUBE_API_QPS=N. Results go to
+ * test/bench/results/gitea-burst-<qps>-<repositories>-<time>.json (no run overwrites another). Exits 1
+ * when a push started no PipelineRun within the wait. Not part of `npm test`.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -199,6 +200,26 @@ try {
     await plugin(kubeconfig, {}, 'deliveries', '--route', '/gitea', '--provider', 'gitea', '-o', 'json'),
   ) as unknown[];
   const toRun = commits.flatMap((c) => (seenAt.has(c.sha) ? [(seenAt.get(c.sha) ?? 0) - c.sentAt] : []));
+  // Each commit's push as the gateway recorded it: Gitea's delivery UUID is the record's delivery ID.
+  const recordedAt = new Map(
+    (records as Array<{ deliveryId?: string; timeMs?: number }>).flatMap((record) =>
+      record.deliveryId && record.timeMs ? [[record.deliveryId, record.timeMs] as const] : [],
+    ),
+  );
+  const atGateway = new Map(
+    tasks.flatMap((task) =>
+      task.commit && recordedAt.has(task.uuid)
+        ? [[task.commit, recordedAt.get(task.uuid) ?? 0] as const]
+        : [],
+    ),
+  );
+  const split = commits.flatMap((c) => {
+    const gateway = atGateway.get(c.sha);
+    const run = seenAt.get(c.sha);
+    return gateway === undefined || run === undefined
+      ? []
+      : [{ before: gateway - c.sentAt, after: run - gateway }];
+  });
   const lastRun = Math.max(...commits.flatMap((c) => (seenAt.has(c.sha) ? [seenAt.get(c.sha) ?? 0] : [])));
   const results = {
     command: `npx tsx test/bench/gitea-burst.ts --pushes=${PUSHES} --listener-qps=${LISTENER_QPS} --repositories=${REPOSITORIES}`,
@@ -222,6 +243,11 @@ try {
     pipelineRuns: toRun.length,
     missing: commits.filter((commit) => !seenAt.has(commit.sha)).map((commit) => commit.sha),
     commitToPipelineRunMs: spread(toRun),
+    /** Of the pushes the gateway recorded: the commit's request to the push's first byte at the gateway. */
+    commitToGatewayMs: spread(split.map((one) => one.before)),
+    /** The push's first byte at the gateway to its PipelineRun: the gateway, the listener, Tekton. */
+    gatewayToPipelineRunMs: spread(split.map((one) => one.after)),
+    splitCount: split.length,
     pipelineRunsPerSecond: toRun.length / ((lastRun - burstStarted) / 1000),
     commitMs: spread(commits.map((commit) => commit.committedAt - commit.sentAt)),
   };
@@ -229,13 +255,19 @@ try {
   const file = join(
     REPO_ROOT,
     'test/bench/results',
-    `gitea-burst-${LISTENER_QPS === 0 ? 'default-qps' : `qps-${LISTENER_QPS}`}-${REPOSITORIES}-repos-${new Date().toISOString().slice(0, 10)}.json`,
+    `gitea-burst-${LISTENER_QPS === 0 ? 'default-qps' : `qps-${LISTENER_QPS}`}-${REPOSITORIES}-repos-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`,
   );
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  const { commitToPipelineRunMs: run, commitMs } = results;
+  const {
+    commitToPipelineRunMs: run,
+    commitMs,
+    commitToGatewayMs: before,
+    gatewayToPipelineRunMs: after,
+  } = results;
   log(
     `${results.pipelineRuns} of ${PUSHES} pushes started a PipelineRun (Gitea delivered ${results.giteaDeliveries.delivered}, the gateway recorded ${records.length}); ` +
       `commit → PipelineRun p50 ${run.p50} ms, p99 ${run.p99} ms (Gitea answers a commit in ${commitMs.p50} ms p50); ` +
+      `of that, commit → gateway p50 ${before.p50} ms, p99 ${before.p99} ms, gateway → PipelineRun p50 ${after.p50} ms, p99 ${after.p99} ms; ` +
       `${results.pipelineRunsPerSecond.toFixed(2)} PipelineRuns/s → ${file}`,
   );
   process.exitCode = results.missing.length === 0 ? 0 : 1;

@@ -16,6 +16,8 @@ export interface HookTask {
   status: number | undefined;
   /** What the receiver answered (an EventListener: its eventID), as Gitea recorded it. */
   body: string | undefined;
+  /** The commit a push delivered (its payload's `after`). */
+  commit: string | undefined;
 }
 
 export class GiteaApi {
@@ -116,13 +118,22 @@ export class GiteaApi {
   }
 }
 
+function pushedCommit(payload: string | null): string | undefined {
+  try {
+    const after = (JSON.parse(payload ?? '') as { after?: unknown }).after;
+    return typeof after === 'string' ? after : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Gitea's own record of the deliveries of a hook, newest first. */
 export function hookTasks(database: string, hookId: number): HookTask[] {
   const db = new DatabaseSync(database, { readOnly: true });
   try {
     const rows = db
       .prepare(
-        'SELECT hook_id, uuid, event_type, is_delivered, is_succeed, response_content FROM hook_task WHERE hook_id = ? ORDER BY id DESC',
+        'SELECT hook_id, uuid, event_type, is_delivered, is_succeed, response_content, payload_content FROM hook_task WHERE hook_id = ? ORDER BY id DESC',
       )
       .all(hookId) as Array<{
       hook_id: number;
@@ -131,6 +142,7 @@ export function hookTasks(database: string, hookId: number): HookTask[] {
       is_delivered: number;
       is_succeed: number;
       response_content: string | null;
+      payload_content: string | null;
     }>;
     return rows.map((row) => {
       let response: { status?: number; body?: string } = {};
@@ -147,6 +159,7 @@ export function hookTasks(database: string, hookId: number): HookTask[] {
         succeeded: row.is_succeed === 1,
         status: response.status,
         body: response.body,
+        commit: pushedCommit(row.payload_content),
       };
     });
   } finally {
