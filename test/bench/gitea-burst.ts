@@ -21,7 +21,7 @@
  * when a push started no PipelineRun within the wait. Not part of `npm test`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -276,4 +276,5 @@ try {
   await kube.close();
   await gitea.stop();
   await plane.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -22,9 +22,9 @@
  * process of the control plane, Traefik and the pods included, inherits it).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, getPriority, loadavg, tmpdir } from 'node:os';
+import { cpus, getPriority, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -220,7 +220,7 @@ async function main(): Promise<number> {
       if (done.exitCode !== 0) throw new Error(`kubectl trigger-gateway ${args[0]}: ${done.stderr}`);
     };
     await plugin('install', '--with-echo', '--host', 'gateway.bench.test');
-    await applyObjects(kubeconfig, mkdtempSync(join(tmpdir(), 'tg-bench-')), ECHO_OBJECTS);
+    await applyObjects(kubeconfig, plane.dir, ECHO_OBJECTS);
     // Every series answers 200 through Traefik before anything is measured.
     await eventually(
       async () => {

@@ -19,7 +19,7 @@
  * when the goal is missed or a delivery started nothing. Not part of `npm test`.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -293,4 +293,5 @@ try {
   for (const forward of forwards) await forward.close();
   await kube.close();
   await stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { Config, Errors } from '@oclif/core';
@@ -74,6 +74,7 @@ export function runExecutable(
       args,
       { env: { PATH: pluginPath(), HOME: home, NO_COLOR: '1', ...env }, timeout: 120_000, ...options },
       (error, stdout, stderr) => {
+        rmSync(home, { recursive: true, force: true, maxRetries: 3 });
         const exitCode = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolvePromise({ exitCode, stdout, stderr });
       },
