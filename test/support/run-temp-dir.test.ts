@@ -18,8 +18,11 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  process.env.TMPDIR = saved.TMPDIR;
-  process.env.TG_MACHINE_TMPDIR = saved.TG_MACHINE_TMPDIR;
+  // Assigning undefined to process.env would set the string "undefined".
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   rmSync(machine, { recursive: true, force: true });
 });
 
