@@ -150,7 +150,8 @@ describe('containers on the real node', () => {
     const logs = await eventually(
       async () => {
         const got = await kubectl('logs', 'introspect');
-        if (!got.stdout.includes('token')) throw new Error(got.stdout + got.stderr);
+        // Until the script's last line: the namespace, printed after the listing.
+        if (!got.stdout.includes(`${ns}\n`)) throw new Error(got.stdout + got.stderr);
         return got.stdout;
       },
       { timeoutMs: 30_000 },
